@@ -1,0 +1,222 @@
+"""The .ddc container: magic, version, header fields and payload layout (no torch).
+
+formats/ddc.md is the normative description; this module is its only field
+table, used by both codec/encoder/pack.py and codec/decoder/unpack.py.
+
+Layout (little-endian):
+    magic     4 bytes  b"\\x89DDC"
+    version   u8       1
+    header    fixed fields, see FIELDS
+    hcrc      u32      CRC-32 of magic + version + header
+    payload   payload_bytes bytes of one zstd frame (see unpack_payload)
+"""
+
+import struct
+import zlib
+from dataclasses import astuple, dataclass, fields
+from typing import BinaryIO
+
+import numpy as np
+import zstandard
+
+from codec.errors import FormatError, TruncatedError, UnsupportedVersionError
+from codec.layout import input_length, params_per_segment, segment_count, tensor_shapes
+
+MAGIC = b"\x89DDC"
+VERSION = 1
+MAX_OUTPUT_SAMPLES = 2**30  # frames x channels: caps what a file can make a decoder allocate
+MAX_SEGMENT_WORK = 2**24  # width x segment_length: caps one segment's activations
+MAX_PAYLOAD_BYTES = 2**30  # raw and compressed payload
+UPSAMPLE_MODES = {0: "linear"}
+
+# (name, struct code, lowest, highest). Bounds are inclusive and checked before anything is allocated.
+FIELDS: tuple[tuple[str, str, int, int], ...] = (
+    ("sample_rate", "I", 1000, 384_000),
+    ("channels", "B", 1, 8),
+    ("frames", "Q", 1, MAX_OUTPUT_SAMPLES),
+    ("seed", "I", 0, 2**32 - 1),
+    ("width", "H", 1, 256),
+    ("depth", "B", 1, 16),
+    ("upsample", "B", 0, max(UPSAMPLE_MODES)),
+    ("segment_length", "I", 1, 2**20),
+    ("overlap", "I", 0, 2**19),
+    ("levels", "H", 1, 32767),
+    ("crc_payload", "I", 0, 2**32 - 1),
+    ("payload_bytes", "I", 1, MAX_PAYLOAD_BYTES),
+)
+_PREFIX = struct.Struct("<4sB")
+_HEADER = struct.Struct("<" + "".join(code for _, code, _, _ in FIELDS))
+_CRC = struct.Struct("<I")
+HEADER_BYTES = _PREFIX.size + _HEADER.size + _CRC.size
+STEP_EXPONENT_OFFSET = 24  # step = 2 ** (e / 8 - 24) for a stored byte e
+
+
+@dataclass(frozen=True)
+class Header:
+    """Every field a decoder needs; see FIELDS for bounds and formats/ddc.md for meaning."""
+
+    sample_rate: int
+    channels: int
+    frames: int
+    seed: int
+    width: int
+    depth: int
+    upsample: int
+    segment_length: int
+    overlap: int
+    levels: int
+    crc_payload: int
+    payload_bytes: int
+
+    @property
+    def segments(self) -> int:
+        return segment_count(self.frames, self.segment_length, self.overlap)
+
+    @property
+    def shapes(self) -> list[tuple[int, ...]]:
+        return tensor_shapes(self.width, self.depth, self.channels)
+
+    @property
+    def code_bytes(self) -> int:
+        """Bytes per zigzag code: 1 while every code fits in a byte."""
+        return 1 if self.levels <= 127 else 2
+
+    @property
+    def raw_payload_bytes(self) -> int:
+        """Exact size of the decompressed payload."""
+        per_segment = len(self.shapes) + params_per_segment(self.width, self.depth, self.channels) * self.code_bytes
+        return self.segments * per_segment
+
+    @property
+    def duration(self) -> float:
+        return self.frames / self.sample_rate
+
+
+assert [f.name for f in fields(Header)] == [name for name, *_ in FIELDS]
+
+
+def validate(header: Header) -> None:
+    """Raise FormatError naming the first field that is out of bounds or inconsistent."""
+    for (name, _, low, high), value in zip(FIELDS, astuple(header), strict=True):
+        if not low <= value <= high:
+            raise FormatError(f"header field {name}={value} is outside [{low}, {high}]")
+    if header.frames * header.channels > MAX_OUTPUT_SAMPLES:
+        raise FormatError(f"frames x channels = {header.frames * header.channels} exceeds {MAX_OUTPUT_SAMPLES}")
+    if header.segment_length % (1 << (header.depth - 1)):
+        raise FormatError(f"segment_length={header.segment_length} is not a multiple of 2**(depth-1)")
+    if input_length(header.segment_length, header.depth) < 1:
+        raise FormatError("segment_length is shorter than the input noise")
+    if 2 * header.overlap > header.segment_length:
+        raise FormatError(f"overlap={header.overlap} exceeds half of segment_length={header.segment_length}")
+    if header.width * header.segment_length > MAX_SEGMENT_WORK:
+        raise FormatError(f"width x segment_length exceeds {MAX_SEGMENT_WORK}")
+    if header.raw_payload_bytes > MAX_PAYLOAD_BYTES:
+        raise FormatError(f"declared weights need {header.raw_payload_bytes} bytes, more than {MAX_PAYLOAD_BYTES}")
+
+
+def write(header: Header, payload: bytes, fileobj: BinaryIO) -> None:
+    """Write a complete .ddc stream: prefix, header, header CRC, payload."""
+    validate(header)
+    head = _PREFIX.pack(MAGIC, VERSION) + _HEADER.pack(*astuple(header))
+    fileobj.write(head + _CRC.pack(zlib.crc32(head)) + payload)
+
+
+def read_exact(fileobj: BinaryIO, size: int, what: str) -> bytes:
+    """Read exactly `size` bytes in bounded chunks, or raise TruncatedError naming `what`."""
+    chunks, left = [], size
+    while left > 0:
+        chunk = fileobj.read(min(left, 1 << 20))
+        if not chunk:
+            raise TruncatedError(f"file ends inside the {what} ({size - left} of {size} bytes)")
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def read_header(fileobj: BinaryIO) -> Header:
+    """Read and validate the prefix and header, leaving the stream at the payload."""
+    prefix = read_exact(fileobj, _PREFIX.size, "magic and version")
+    magic, version = _PREFIX.unpack(prefix)
+    if magic != MAGIC:
+        raise FormatError(f"not a .ddc file (magic {magic!r}, expected {MAGIC!r})")
+    if version != VERSION:
+        raise UnsupportedVersionError(f"format version {version} is not supported (this decoder reads {VERSION})")
+    body = read_exact(fileobj, _HEADER.size, "header")
+    (crc,) = _CRC.unpack(read_exact(fileobj, _CRC.size, "header CRC"))
+    if zlib.crc32(prefix + body) != crc:
+        raise FormatError("header CRC mismatch: the header is corrupt")
+    header = Header(*_HEADER.unpack(body))
+    validate(header)
+    return header
+
+
+def read(fileobj: BinaryIO) -> tuple[Header, bytes]:
+    """Read a whole .ddc stream: the validated header and the decompressed payload."""
+    header = read_header(fileobj)
+    compressed = read_exact(fileobj, header.payload_bytes, "payload")
+    if fileobj.read(1):
+        raise FormatError("trailing bytes after the payload")
+    if zlib.crc32(compressed) != header.crc_payload:
+        raise FormatError("payload CRC mismatch: the weights are corrupt")
+    expected = header.raw_payload_bytes
+    try:
+        with zstandard.ZstdDecompressor().stream_reader(compressed) as reader:
+            raw = reader.read(expected + 1)
+    except zstandard.ZstdError as exc:
+        raise FormatError(f"payload is not a valid zstd frame: {exc}") from None
+    if len(raw) != expected:
+        raise FormatError(f"payload decompresses to {len(raw)} bytes, header implies {expected}")
+    return header, raw
+
+
+def compress_payload(raw: bytes) -> bytes:
+    """zstd-compress a raw payload as the encoder writes it (level is not part of the format)."""
+    params = zstandard.ZstdCompressionParameters.from_level(19, write_checksum=False, write_content_size=False)
+    return zstandard.ZstdCompressor(compression_params=params).compress(raw)
+
+
+def split_payload(header: Header, raw: bytes) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Raw payload -> (step exponents (S, T) uint8, zigzag codes per tensor (S, numel) uint16).
+
+    Payload order: all step exponents segment-major, then for each tensor in
+    bitstream order its codes for every segment, low-byte plane first, then the
+    high-byte plane when code_bytes is 2.
+    """
+    segments, shapes, width = header.segments, header.shapes, header.code_bytes
+    exponents = np.frombuffer(raw, np.uint8, segments * len(shapes)).reshape(segments, len(shapes))
+    offset, codes = exponents.size, []
+    for shape in shapes:
+        count = segments * int(np.prod(shape))
+        planes = np.frombuffer(raw, np.uint8, count * width, offset).reshape(width, count).astype(np.uint16)
+        offset += count * width
+        value = planes[0] if width == 1 else planes[0] | (planes[1] << 8)
+        codes.append(value.reshape(segments, -1))
+    return exponents, codes
+
+
+def join_payload(exponents: np.ndarray, codes: list[np.ndarray], code_bytes: int) -> bytes:
+    """Inverse of split_payload: (S, T) uint8 exponents and per-tensor (S, numel) zigzag codes -> raw bytes."""
+    parts = [np.ascontiguousarray(exponents, np.uint8).tobytes()]
+    for c in codes:
+        flat = c.astype(np.uint16).ravel()
+        parts.append((flat & 0xFF).astype(np.uint8).tobytes())
+        if code_bytes == 2:
+            parts.append((flat >> 8).astype(np.uint8).tobytes())
+    return b"".join(parts)
+
+
+def zigzag_decode(codes: np.ndarray) -> np.ndarray:
+    """0, 1, 2, 3, 4 ... -> 0, -1, 1, -2, 2 ..."""
+    c = codes.astype(np.int32)
+    return (c >> 1) ^ -(c & 1)
+
+
+def zigzag_encode(values: np.ndarray) -> np.ndarray:
+    """Inverse of zigzag_decode for |values| <= 32767."""
+    v = values.astype(np.int32)
+    return ((v << 1) ^ (v >> 31)).astype(np.uint16)
+
+
+def step_size(exponents: np.ndarray) -> np.ndarray:
+    """Quantizer step for stored exponent bytes: 2 ** (e / 8 - 24)."""
+    return np.exp2(exponents.astype(np.float64) / 8.0 - STEP_EXPONENT_OFFSET)

@@ -1,0 +1,215 @@
+"""The `ddcodec` command: encode, decode, info. Paths, messages and exit codes only; no bits here.
+
+Exit codes: 0 success, 1 bad input or refused output (one line on stderr), 2 bad usage.
+"""
+
+import dataclasses
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from codec import bitstream
+from codec.audio_io import STDIO, atomic_output, output_format, read_audio, write_pcm16
+from codec.bitstream import UPSAMPLE_MODES, Header
+from codec.errors import DdcodecError
+
+app = typer.Typer(
+    help="ddcodec: audio compressed as the weights of a small neural network.\n\n"
+    "Exit codes: 0 success; 1 bad input, corrupt .ddc or refused output (one line on stderr); 2 bad usage.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def fail(message: str) -> typer.Exit:
+    typer.echo(f"ddcodec: error: {message}", err=True)
+    return typer.Exit(1)
+
+
+def parse_bitrate(text: str) -> float:
+    """'24k' -> 24000, '1.5M' -> 1500000, '6000' -> 6000."""
+    scale = {"k": 1e3, "m": 1e6}.get(text[-1:].lower(), 1.0)
+    number = text[:-1] if scale != 1.0 else text
+    try:
+        value = float(number) * scale
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a bitrate (examples: 24k, 64000, 1.5M)") from None
+    if not 1000 <= value <= 10_000_000:
+        raise typer.BadParameter(f"{text!r} is outside 1k..10M bits per second")
+    return value
+
+
+def status(message: str, quiet: bool) -> None:
+    if not quiet:
+        typer.echo(message, err=True)
+
+
+@app.command()
+def encode(
+    source: Annotated[str, typer.Argument(help="Audio file (wav, flac, ogg, mp3, aiff, ...) or - for stdin.")],
+    target: Annotated[str, typer.Argument(help="Output .ddc file, or - for stdout.")],
+    bitrate: Annotated[str, typer.Option("--bitrate", "-b", help="Target bitrate, e.g. 6k, 24k, 128k.")] = "24k",
+    seed: Annotated[
+        int, typer.Option(help="Seed of the network input (stored in the file).", min=0, max=2**32 - 1)
+    ] = 0,
+    device: Annotated[str, typer.Option(help="Where to fit: cpu or cuda.")] = "cpu",
+    iterations: Annotated[int | None, typer.Option(help="Fitting steps (more is slower and better).", min=1)] = None,
+    force: Annotated[bool, typer.Option("--force", "-f", help="Overwrite an existing output.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary.")] = False,
+) -> None:
+    """Encode audio into a .ddc file."""
+    from codec.encoder import FitConfig, encode_stream
+
+    rate = parse_bitrate(bitrate)
+    if device not in ("cpu", "cuda"):
+        raise typer.BadParameter(f"--device must be cpu or cuda, got {device!r}")
+    config = FitConfig(device=device)
+    if iterations is not None:
+        config = dataclasses.replace(config, iterations=iterations)
+    started = time.perf_counter()
+    try:
+        if device == "cuda":
+            import torch
+
+            if not torch.cuda.is_available():
+                raise DdcodecError("--device cuda given but no CUDA device is available")
+        audio, sample_rate = read_audio(source)
+        with atomic_output(target, force, protect=[source]) as fileobj, _progress(quiet) as progress:
+            header = encode_stream(audio, sample_rate, fileobj, rate, seed, config, progress)
+    except DdcodecError as exc:
+        raise fail(str(exc)) from None
+    size = bitstream.HEADER_BYTES + header.payload_bytes
+    status(
+        f"{target}: {size} bytes, {size * 8 / header.duration / 1000:.2f} kbps, "
+        f"{header.duration:.2f} s in {time.perf_counter() - started:.1f} s",
+        quiet,
+    )
+
+
+@app.command()
+def decode(
+    source: Annotated[str, typer.Argument(help=".ddc file, or - for stdin.")],
+    target: Annotated[
+        str, typer.Argument(help="Output audio; format from the extension (.wav, .flac, ...), - for WAV on stdout.")
+    ],
+    force: Annotated[bool, typer.Option("--force", "-f", help="Overwrite an existing output.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary.")] = False,
+) -> None:
+    """Decode a .ddc file to 16-bit PCM audio."""
+    from codec.decoder import iter_blocks
+
+    started = time.perf_counter()
+    try:
+        fmt = output_format(target)
+        with _open_input(source) as fileobj:
+            header, raw = bitstream.read(fileobj)
+        with atomic_output(target, force, protect=[source]) as out:
+            write_pcm16(out, iter_blocks(header, raw), header.sample_rate, header.channels, fmt)
+    except DdcodecError as exc:
+        raise fail(str(exc)) from None
+    status(f"{target}: {header.duration:.2f} s decoded in {time.perf_counter() - started:.2f} s", quiet)
+
+
+@app.command()
+def info(
+    source: Annotated[str, typer.Argument(help=".ddc file, or - for stdin.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the header as JSON.")] = False,
+) -> None:
+    """Describe a .ddc file's header (the payload is checked too)."""
+    try:
+        with _open_input(source) as fileobj:
+            header, _ = bitstream.read(fileobj)
+    except DdcodecError as exc:
+        raise fail(str(exc)) from None
+    summary = _describe(header)
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2))
+    else:
+        width = max(map(len, summary))
+        for key, value in summary.items():
+            typer.echo(f"{key:<{width}}  {value}")
+
+
+def _describe(header: Header) -> dict:
+    size = bitstream.HEADER_BYTES + header.payload_bytes
+    return {
+        "format_version": bitstream.VERSION,
+        **dataclasses.asdict(header),
+        "upsample_mode": UPSAMPLE_MODES[header.upsample],
+        "segments": header.segments,
+        "duration_s": round(header.duration, 6),
+        "file_bytes": size,
+        "bitrate_kbps": round(size * 8 / header.duration / 1000, 3),
+        "compression_ratio_vs_pcm16": round(header.frames * header.channels * 2 / size, 2),
+    }
+
+
+class _open_input:
+    """Open a .ddc path (or stdin for "-") for reading, turning OS errors into one-line DdcodecErrors."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def __enter__(self):
+        if self.source == STDIO:
+            self.fileobj = sys.stdin.buffer
+            return self.fileobj
+        try:
+            if Path(self.source).is_dir():
+                raise DdcodecError(f"{self.source} is a directory")
+            self.fileobj = open(self.source, "rb")
+        except OSError as exc:
+            raise DdcodecError(f"cannot open {self.source}: {exc.strerror}") from None
+        return self.fileobj
+
+    def __exit__(self, *exc) -> None:
+        if self.source != STDIO:
+            self.fileobj.close()
+
+
+class _progress:
+    """A rich progress bar for the fit, showing the running fit SNR; silent when quiet."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+
+    def __enter__(self):
+        if self.quiet:
+            return None
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+        self.bar = Progress(
+            TextColumn("fitting"),
+            BarColumn(),
+            TextColumn("{task.percentage:>3.0f}%  fit SNR {task.fields[snr]:5.1f} dB"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            transient=True,
+            console=_stderr_console(),
+        )
+        self.bar.start()
+        self.task = self.bar.add_task("fit", total=None, snr=0.0)
+
+        def update(done: int, total: int, snr: float) -> None:
+            self.bar.update(self.task, completed=done, total=total, snr=snr)
+
+        return update
+
+    def __exit__(self, *exc) -> None:
+        if not self.quiet:
+            self.bar.stop()
+
+
+def _stderr_console():
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def main() -> None:
+    app()

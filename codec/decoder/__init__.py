@@ -1,0 +1,17 @@
+"""The decoder: numpy only. Importing this package never imports torch."""
+
+from typing import BinaryIO
+
+import numpy as np
+
+from codec import bitstream
+from codec.bitstream import Header
+from codec.decoder.audio import iter_blocks
+
+__all__ = ["decode_stream", "iter_blocks"]
+
+
+def decode_stream(fileobj: BinaryIO) -> tuple[Header, np.ndarray]:
+    """Read a .ddc stream and return its header and all samples, (frames, channels) float32."""
+    header, raw = bitstream.read(fileobj)
+    return header, np.concatenate(list(iter_blocks(header, raw)), axis=0)

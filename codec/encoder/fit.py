@@ -1,0 +1,109 @@
+"""Fit a batch of 1-D Deep Decoders, one per segment, by gradient descent.
+
+The network (Heckel & Hand, "Deep Decoder", ICLR 2019, made 1-D): fixed seeded
+noise -> [1x1 mixing -> ReLU -> channel norm -> upsample x2] * depth -> 1x1 output.
+The last hidden layer does not upsample. All segments train together: every
+weight tensor carries a leading segment axis and layers are batched matmuls.
+The forward pass must match codec/decoder/forward.py (formats/ddc.md, "Forward pass").
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from codec.layout import input_length, tensor_shapes
+from codec.noise import input_noise
+
+NORM_EPS = 1e-5  # formats/ddc.md: channel-norm epsilon
+
+
+@dataclass
+class FitConfig:
+    """How hard to fit. Nothing here is needed to decode."""
+
+    iterations: int = 1500
+    lr: float = 0.01
+    lr_floor: float = 0.05  # cosine decay ends at lr * lr_floor
+    device: str = "cpu"
+
+
+def upsample_linear(x: torch.Tensor) -> torch.Tensor:
+    """x2 linear upsampling with edge replication on the last axis (align_corners=False)."""
+    left = torch.cat([x[..., :1], x[..., :-1]], dim=-1)
+    right = torch.cat([x[..., 1:], x[..., -1:]], dim=-1)
+    even = 0.25 * left + 0.75 * x
+    odd = 0.75 * x + 0.25 * right
+    return torch.stack([even, odd], dim=-1).flatten(-2)
+
+
+def channel_norm(x: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
+    """Normalize each channel over time, then apply a per-channel affine map. x: (S, k, n)."""
+    mean = x.mean(dim=-1, keepdim=True)
+    var = (x - mean).square().mean(dim=-1, keepdim=True)
+    return (x - mean) * torch.rsqrt(var + NORM_EPS) * scale[..., None] + shift[..., None]
+
+
+def forward(weights: list[torch.Tensor], z: torch.Tensor, depth: int) -> torch.Tensor:
+    """Run S networks at once. weights in bitstream order, each (S, *shape); z: (k, n0). Returns (S, C, L)."""
+    x = z.expand(weights[0].shape[0], *z.shape)
+    for i in range(depth):
+        mix, scale, shift = weights[3 * i : 3 * i + 3]
+        x = channel_norm(torch.relu(mix @ x), scale, shift)
+        if i < depth - 1:
+            x = upsample_linear(x)
+    out_mix, out_bias = weights[-2:]
+    return out_mix @ x + out_bias[..., None]
+
+
+def init_weights(segments: int, width: int, depth: int, channels: int, gen: torch.Generator) -> list[torch.Tensor]:
+    """Gaussian mixing weights scaled by fan-in, unit norm scales, zero shifts and bias."""
+    weights = []
+    for shape in tensor_shapes(width, depth, channels):
+        if len(shape) == 2:
+            w = torch.randn(segments, *shape, generator=gen) / np.sqrt(shape[1])
+        elif len(weights) % 3 == 1 and len(weights) < 3 * depth:
+            w = torch.ones(segments, *shape)
+        else:
+            w = torch.zeros(segments, *shape)
+        weights.append(w)
+    return weights
+
+
+def fit(
+    target: np.ndarray,
+    mask: np.ndarray,
+    width: int,
+    depth: int,
+    seed: int,
+    config: FitConfig,
+    progress: Callable[[int, float], None] | None = None,
+) -> list[np.ndarray]:
+    """Fit one network per segment to `target`.
+
+    target: (S, C, L) float, already scaled to unit RMS per segment.
+    mask: (S, L) with 1 where a sample counts in the loss, 0 for padding.
+    progress: called as progress(step, snr_db) every few steps.
+    Returns the float32 weights in bitstream order, each (S, *shape).
+    """
+    device = torch.device(config.device)
+    segments, channels, length = target.shape
+    gen = torch.Generator().manual_seed(seed)
+    weights = [w.to(device).requires_grad_() for w in init_weights(segments, width, depth, channels, gen)]
+    z = torch.from_numpy(input_noise(seed, width, input_length(length, depth))).float().to(device)
+    y = torch.from_numpy(target).float().to(device)
+    m = torch.from_numpy(mask).float().to(device)[:, None, :]
+    energy = (y.square() * m).sum().clamp_min(1e-12)
+
+    opt = torch.optim.Adam(weights, lr=config.lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, config.iterations, eta_min=config.lr * config.lr_floor)
+    for step in range(config.iterations):
+        err = ((forward(weights, z, depth) - y).square() * m).sum()
+        opt.zero_grad(set_to_none=True)
+        (err / energy).backward()
+        opt.step()
+        sched.step()
+        if progress is not None and (step % 25 == 0 or step == config.iterations - 1):
+            progress(step + 1, 10 * np.log10(energy.item() / max(err.item(), 1e-30)))
+    return [w.detach().cpu().numpy() for w in weights]

@@ -1,0 +1,38 @@
+"""Codes -> bitstream: the payload bytes and the header that describes them."""
+
+import zlib
+from typing import BinaryIO
+
+import numpy as np
+
+from codec import bitstream
+from codec.bitstream import Header
+from codec.encoder.ladder import Shape
+
+
+def payload(exponents: np.ndarray, codes: list[np.ndarray], levels: int) -> bytes:
+    """Compressed payload for quantized weights."""
+    code_bytes = 1 if levels <= 127 else 2
+    return bitstream.compress_payload(bitstream.join_payload(exponents, codes, code_bytes))
+
+
+def write(
+    fileobj: BinaryIO, sample_rate: int, channels: int, frames: int, seed: int, shape: Shape, levels: int, data: bytes
+) -> Header:
+    """Write header and payload; returns the header written."""
+    header = Header(
+        sample_rate=sample_rate,
+        channels=channels,
+        frames=frames,
+        seed=seed,
+        width=shape.width,
+        depth=shape.depth,
+        upsample=0,
+        segment_length=shape.segment_length,
+        overlap=shape.overlap,
+        levels=levels,
+        crc_payload=zlib.crc32(data),
+        payload_bytes=len(data),
+    )
+    bitstream.write(header, data, fileobj)
+    return header

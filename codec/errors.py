@@ -1,0 +1,21 @@
+"""The codec's exceptions. Everything a bad .ddc file can cause is a FormatError."""
+
+
+class DdcodecError(Exception):
+    """Base of every error the codec raises on purpose."""
+
+
+class FormatError(DdcodecError, ValueError):
+    """A .ddc byte stream is malformed: bad magic, bad field, bad checksum, bad payload."""
+
+
+class UnsupportedVersionError(FormatError):
+    """The file declares a format version this decoder does not implement."""
+
+
+class TruncatedError(FormatError, EOFError):
+    """The byte stream ended before a field was complete."""
+
+
+class AudioError(DdcodecError, ValueError):
+    """Input audio cannot be encoded: unreadable, empty, non-finite, or out of the supported range."""
