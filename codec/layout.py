@@ -16,7 +16,7 @@ def tensor_shapes(width: int, depth: int, channels: int) -> list[tuple[int, ...]
     shapes: list[tuple[int, ...]] = []
     for _ in range(depth):
         shapes += [(width, width), (width,), (width,)]
-    return shapes + [(channels, width), (channels,)]
+    return [*shapes, (channels, width), (channels,)]
 
 
 def params_per_segment(width: int, depth: int, channels: int) -> int:

@@ -9,10 +9,13 @@ NORM_EPS = 1e-5
 
 
 def upsample_linear(x: np.ndarray) -> np.ndarray:
-    """x2 linear upsampling on the last axis, edges replicated: y[2i] = (x[i-1] + 3x[i])/4, y[2i+1] = (3x[i] + x[i+1])/4."""
+    """x2 linear upsampling on the last axis, edges replicated.
+
+    y[2i] = (x[i-1] + 3 x[i]) / 4 and y[2i+1] = (3 x[i] + x[i+1]) / 4.
+    """
     left = np.concatenate([x[..., :1], x[..., :-1]], axis=-1)
     right = np.concatenate([x[..., 1:], x[..., -1:]], axis=-1)
-    out = np.empty(x.shape[:-1] + (2 * x.shape[-1],), dtype=x.dtype)
+    out = np.empty((*x.shape[:-1], 2 * x.shape[-1]), dtype=x.dtype)
     out[..., 0::2] = 0.25 * left + 0.75 * x
     out[..., 1::2] = 0.75 * x + 0.25 * right
     return out

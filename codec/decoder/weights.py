@@ -15,7 +15,10 @@ def check_codes(header: Header, codes: list[np.ndarray]) -> None:
 
 
 def dequantize(exponents: np.ndarray, codes: list[np.ndarray], shapes: list[tuple[int, ...]]) -> list[np.ndarray]:
-    """Weights for a run of segments: exponents (n, T) uint8, codes per tensor (n, numel). Returns float64 (n, *shape)."""
+    """Weights for a run of n segments as float64 (n, *shape).
+
+    exponents: (n, T) uint8; codes: per tensor, zigzag (n, numel).
+    """
     steps = step_size(exponents)
     return [
         (zigzag_decode(c) * steps[:, t, None]).reshape(len(c), *shape)
