@@ -114,11 +114,16 @@ def validate(header: Header) -> None:
         raise FormatError(f"declared weights need {header.raw_payload_bytes} bytes, more than {MAX_PAYLOAD_BYTES}")
 
 
+def pack_header(header: Header, version: int = VERSION) -> bytes:
+    """Prefix, header and header CRC as bytes, unvalidated (tests use it to build hostile files)."""
+    head = _PREFIX.pack(MAGIC, version) + _HEADER.pack(*astuple(header))
+    return head + _CRC.pack(zlib.crc32(head))
+
+
 def write(header: Header, payload: bytes, fileobj: BinaryIO) -> None:
-    """Write a complete .ddc stream: prefix, header, header CRC, payload."""
+    """Validate the header and write a complete .ddc stream."""
     validate(header)
-    head = _PREFIX.pack(MAGIC, VERSION) + _HEADER.pack(*astuple(header))
-    fileobj.write(head + _CRC.pack(zlib.crc32(head)) + payload)
+    fileobj.write(pack_header(header) + payload)
 
 
 def read_exact(fileobj: BinaryIO, size: int, what: str) -> bytes:
@@ -166,6 +171,10 @@ def read(fileobj: BinaryIO) -> tuple[Header, bytes]:
         raise FormatError(f"payload is not a valid zstd frame: {exc}") from None
     if len(raw) != expected:
         raise FormatError(f"payload decompresses to {len(raw)} bytes, header implies {expected}")
+    _, codes = split_payload(header, raw)
+    for index, c in enumerate(codes):
+        if c.size and int(c.max()) > 2 * header.levels:  # zigzag of +-levels is at most 2 * levels
+            raise FormatError(f"tensor {index} has a code beyond levels={header.levels}")
     return header, raw
 
 

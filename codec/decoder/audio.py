@@ -9,7 +9,7 @@ import numpy as np
 
 from codec.bitstream import Header, split_payload
 from codec.decoder.forward import forward
-from codec.decoder.weights import check_codes, dequantize
+from codec.decoder.weights import dequantize
 from codec.layout import crossfade, input_length
 from codec.noise import input_noise
 
@@ -17,9 +17,8 @@ MAX_WORK = 2**22  # segments x width x segment_length per forward call (~32 MiB 
 
 
 def iter_segments(header: Header, raw: bytes) -> Iterator[np.ndarray]:
-    """Each segment's decoded samples, (C, L) float64, in order."""
+    """Each segment's decoded samples, (C, L) float64, in order. `raw` comes from bitstream.read."""
     exponents, codes = split_payload(header, raw)
-    check_codes(header, codes)
     z = input_noise(header.seed, header.width, input_length(header.segment_length, header.depth))
     batch = max(1, MAX_WORK // (header.width * header.segment_length))
     for start in range(0, header.segments, batch):

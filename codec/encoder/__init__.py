@@ -8,7 +8,7 @@ import torch
 
 from codec.bitstream import FIELDS, HEADER_BYTES, MAX_OUTPUT_SAMPLES, Header
 from codec.encoder import pack
-from codec.encoder.fit import FitConfig, fit
+from codec.encoder.fit import FitConfig, fit_networks
 from codec.encoder.ladder import choose_shape
 from codec.encoder.quantize import quantize, search_levels
 from codec.encoder.segments import iter_batches
@@ -73,7 +73,7 @@ def encode_stream(
                 progress(done + step, total, snr)
 
         torch.manual_seed(seed)
-        weights = fit(batch.target, batch.mask, shape.width, shape.depth, seed, config, report)
+        weights = fit_networks(batch.target, batch.mask, shape.width, shape.depth, seed, config, report)
         weights[-2] *= batch.scale[:, None, None].astype(np.float32)  # undo the unit-RMS scaling
         weights[-1] *= batch.scale[:, None].astype(np.float32)
         parts.append(weights)

@@ -71,7 +71,7 @@ def init_weights(segments: int, width: int, depth: int, channels: int, gen: torc
     return weights
 
 
-def fit(
+def fit_networks(
     target: np.ndarray,
     mask: np.ndarray,
     width: int,

@@ -16,7 +16,8 @@ BITS_PER_WEIGHT = 7.6  # measured: 8-bit uniform codes after zstd, speech and mu
 REFERENCE_LENGTH = 8192
 MIN_WIDTH, MAX_WIDTH = 2, 64
 OVERLAP_FRACTION = 16  # overlap = segment_length / 16
-HEADER_BITS = 48 * 8 + 16 * 8  # fixed header plus zstd frame overhead
+SMALL_OVERHEAD_BYTES = 48 + 9  # fixed header plus a zstd frame holding one raw block
+MIN_SINGLE_DEPTH = 3
 
 
 @dataclass(frozen=True)
@@ -54,9 +55,16 @@ def choose_shape(bitrate: float, sample_rate: int, channels: int, frames: int, d
         # Stretch the grid so `count` segments cover the clip exactly: no budget spent on padding.
         length = _round_up(-(-frames * OVERLAP_FRACTION // (OVERLAP_FRACTION * count - count + 1)), granule)
         return Shape(width, depth, length, length // OVERLAP_FRACTION)
-    # One segment holds the whole clip: spend the clip's whole budget on width.
-    budget = bitrate * frames / sample_rate - HEADER_BITS
-    width = MIN_WIDTH
-    while width < MAX_WIDTH and _segment_cost(width + 1, depth, channels) <= budget:
-        width += 1
-    return Shape(width, depth, _round_up(frames, granule), 0)
+    # One segment holds the whole clip. Its payload is too small for zstd to shrink, so
+    # cost it at a full byte per weight, and search depth as well as width: width alone
+    # moves the size in steps of up to 50 % on sub-second clips.
+    budget = bitrate * frames / sample_rate / 8 - SMALL_OVERHEAD_BYTES
+    options = [
+        (params_per_segment(w, d, channels) + len(tensor_shapes(w, d, channels)), d, w)
+        for d in range(MIN_SINGLE_DEPTH, depth + 1)
+        for w in range(MIN_WIDTH, MAX_WIDTH + 1)
+    ]
+    fitting = [o for o in options if o[0] <= budget] or [min(options)]
+    best = max(cost for cost, _, _ in fitting)
+    _, depth, width = max(fitting, key=lambda o: (o[0] >= 0.95 * best, o[1], o[0]))  # deepest within 5 %
+    return Shape(width, depth, _round_up(frames, _granule(depth)), 0)

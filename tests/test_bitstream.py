@@ -1,0 +1,124 @@
+"""Header validation and payload framing: every documented rejection raises the documented error."""
+
+import dataclasses
+import io
+import zlib
+
+import numpy as np
+import pytest
+
+from codec import bitstream
+from codec.bitstream import Header
+from codec.errors import FormatError, TruncatedError, UnsupportedVersionError
+
+GOOD = Header(
+    sample_rate=16000,
+    channels=2,
+    frames=5000,
+    seed=9,
+    width=4,
+    depth=3,
+    upsample=0,
+    segment_length=2048,
+    overlap=128,
+    levels=300,
+    crc_payload=0,
+    payload_bytes=1,
+)
+
+
+def make_file(header: Header = GOOD, rng_seed: int = 0) -> bytes:
+    """A valid file for `header` with random in-range codes."""
+    rng = np.random.default_rng(rng_seed)
+    exponents = rng.integers(150, 200, size=(header.segments, len(header.shapes)), dtype=np.uint8)
+    codes = [
+        bitstream.zigzag_encode(
+            rng.integers(-header.levels, header.levels + 1, size=(header.segments, int(np.prod(s))))
+        )
+        for s in header.shapes
+    ]
+    payload = bitstream.compress_payload(bitstream.join_payload(exponents, codes, header.code_bytes))
+    header = dataclasses.replace(header, crc_payload=zlib.crc32(payload), payload_bytes=len(payload))
+    out = io.BytesIO()
+    bitstream.write(header, payload, out)
+    return out.getvalue()
+
+
+def test_header_round_trips_and_payload_splits_back():
+    data = make_file()
+    header, raw = bitstream.read(io.BytesIO(data))
+    assert dataclasses.replace(header, crc_payload=0, payload_bytes=1) == GOOD
+    assert header.segments == 3 and len(raw) == header.raw_payload_bytes
+    exponents, codes = bitstream.split_payload(header, raw)
+    assert bitstream.join_payload(exponents, codes, header.code_bytes) == raw
+
+
+def test_zigzag_round_trips_the_whole_code_range():
+    values = np.arange(-32767, 32768)
+    assert np.array_equal(bitstream.zigzag_decode(bitstream.zigzag_encode(values)), values)
+    assert list(bitstream.zigzag_encode(np.array([0, -1, 1, -2, 2]))) == [0, 1, 2, 3, 4]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"sample_rate": 0}, "sample_rate"),
+        ({"channels": 0}, "channels"),
+        ({"channels": 65}, "channels"),
+        ({"frames": 2**40}, "frames"),
+        ({"frames": 0}, "frames"),
+        ({"channels": 8, "frames": 2**28}, "frames x channels"),
+        ({"depth": 200}, "depth"),
+        ({"width": 0}, "width"),
+        ({"upsample": 7}, "upsample"),
+        ({"segment_length": 2050}, "multiple"),
+        ({"overlap": 1500}, "overlap"),
+        ({"width": 256, "segment_length": 2**17}, "width x segment_length"),
+        ({"levels": 0}, "levels"),
+        ({"frames": 2**29, "segment_length": 4, "depth": 1, "overlap": 0}, "declared weights"),
+    ],
+)
+def test_out_of_bounds_fields_are_rejected_despite_a_valid_crc(change, message):
+    bad = bitstream.pack_header(dataclasses.replace(GOOD, **change)) + b"x"
+    with pytest.raises(FormatError, match=message):
+        bitstream.read(io.BytesIO(bad))
+
+
+def test_every_truncation_is_a_truncated_error():
+    data = make_file()
+    for cut in range(len(data)):
+        with pytest.raises(TruncatedError):
+            bitstream.read(io.BytesIO(data[:cut]))
+
+
+def test_wrong_magic_version_crcs_trailing_bytes_and_bad_zstd():
+    data = make_file()
+    with pytest.raises(FormatError, match=r"not a \.ddc"):
+        bitstream.read(io.BytesIO(b"RIFF" + data[4:]))
+    with pytest.raises(UnsupportedVersionError):
+        bitstream.read(io.BytesIO(data[:4] + b"\x02" + data[5:]))
+    with pytest.raises(FormatError, match="header CRC"):
+        bitstream.read(io.BytesIO(data[:12] + bytes([data[12] ^ 4]) + data[13:]))
+    with pytest.raises(FormatError, match="payload CRC"):
+        bitstream.read(io.BytesIO(data[:-1] + bytes([data[-1] ^ 1])))
+    with pytest.raises(FormatError, match="trailing"):
+        bitstream.read(io.BytesIO(data + b"\0"))
+    header = bitstream.read_header(io.BytesIO(data))
+    junk = b"not zstd at all"
+    fake = dataclasses.replace(header, crc_payload=zlib.crc32(junk), payload_bytes=len(junk))
+    with pytest.raises(FormatError, match="zstd"):
+        bitstream.read(io.BytesIO(bitstream.pack_header(fake) + junk))
+
+
+def test_payload_of_the_wrong_size_or_with_codes_beyond_levels_is_rejected():
+    header, raw = bitstream.read(io.BytesIO(make_file()))
+    for body, message in ((raw[:-1], "decompresses to"), (raw + b"\0", "decompresses to")):
+        payload = bitstream.compress_payload(body)
+        h = dataclasses.replace(header, crc_payload=zlib.crc32(payload), payload_bytes=len(payload))
+        with pytest.raises(FormatError, match=message):
+            bitstream.read(io.BytesIO(bitstream.pack_header(h) + payload))
+    narrow = dataclasses.replace(header, levels=2)  # same 2-byte codes, now out of range
+    payload = bitstream.compress_payload(raw)
+    h = dataclasses.replace(narrow, levels=200, crc_payload=zlib.crc32(payload), payload_bytes=len(payload))
+    with pytest.raises(FormatError, match="beyond levels"):
+        bitstream.read(io.BytesIO(bitstream.pack_header(h) + payload))

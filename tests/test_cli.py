@@ -1,0 +1,120 @@
+"""The ddcodec command: verbs, stdio, refusals, one-line errors and no partial outputs."""
+
+import json
+import os
+import shutil
+
+import numpy as np
+import pytest
+import soundfile
+from conftest import DATA, VECTORS
+from typer.testing import CliRunner
+
+from codec.cli import app
+
+runner = CliRunner()
+FAST = ["--iterations", "20", "--quiet"]
+
+
+def run(*args, **kwargs):
+    return runner.invoke(app, [str(a) for a in args], **kwargs)
+
+
+def one_line_error(result, fragment):
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("ddcodec: error:") and fragment in lines[0], result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_encode_info_decode(tmp_path):
+    ddc, wav = tmp_path / "a.ddc", tmp_path / "a.wav"
+    result = run("encode", DATA / "digit_0_jackson.wav", ddc, "--bitrate", "16k", *FAST)
+    assert result.exit_code == 0, result.output
+    info = json.loads(run("info", ddc, "--json").stdout)
+    assert info["sample_rate"] == 8000 and info["channels"] == 1 and abs(info["bitrate_kbps"] / 16 - 1) < 0.1
+    assert "sample_rate" in run("info", ddc).stdout
+    assert run("decode", ddc, wav, "--quiet").exit_code == 0
+    original, decoded = soundfile.info(DATA / "digit_0_jackson.wav"), soundfile.info(wav)
+    assert (decoded.samplerate, decoded.channels, decoded.frames, decoded.subtype) == (
+        original.samplerate,
+        original.channels,
+        original.frames,
+        "PCM_16",
+    )
+    flac = tmp_path / "a.flac"
+    assert run("decode", ddc, flac, "--quiet").exit_code == 0 and soundfile.info(flac).format == "FLAC"
+
+
+def test_stdin_and_stdout(tmp_path):
+    source = (DATA / "digit_0_jackson.wav").read_bytes()
+    encoded = run("encode", "-", "-", *FAST, input=source)
+    assert encoded.exit_code == 0 and encoded.stdout_bytes[:4] == b"\x89DDC"
+    decoded = run("decode", "-", "-", "--quiet", input=encoded.stdout_bytes)
+    assert decoded.exit_code == 0 and decoded.stdout_bytes[:4] == b"RIFF"
+
+
+def test_existing_output_needs_force_and_input_is_never_overwritten(tmp_path):
+    wav = tmp_path / "in.wav"
+    shutil.copy(DATA / "digit_0_jackson.wav", wav)
+    before = wav.read_bytes()
+    out = tmp_path / "out.ddc"
+    out.write_bytes(b"keep me")
+    one_line_error(run("encode", wav, out, *FAST), "already exists")
+    assert out.read_bytes() == b"keep me"
+    one_line_error(run("encode", wav, wav, "--force", *FAST), "input file")
+    assert wav.read_bytes() == before
+    assert run("encode", wav, out, "--force", *FAST).exit_code == 0 and out.read_bytes()[:4] == b"\x89DDC"
+
+
+@pytest.mark.parametrize(
+    ("make", "fragment"),
+    [
+        (lambda p: p.write_bytes(b"this is not audio"), "cannot read audio"),
+        (lambda p: p.mkdir(), "directory"),
+        (lambda p: None, "cannot read audio"),  # missing file
+        (lambda p: soundfile.write(p, np.array([[0.1], [np.nan]]), 8000, subtype="FLOAT"), "NaN"),
+    ],
+)
+def test_bad_audio_input_fails_cleanly_without_output(tmp_path, make, fragment):
+    source = tmp_path / "in.wav"
+    make(source)
+    one_line_error(run("encode", source, tmp_path / "out.ddc", *FAST), fragment)
+    assert not (tmp_path / "out.ddc").exists()
+    assert [p.name for p in tmp_path.iterdir()] == (["in.wav"] if source.exists() else [])
+
+
+@pytest.mark.parametrize(
+    ("vector", "fragment"),
+    [
+        ("bad_truncated_payload", "file ends inside the payload"),
+        ("bad_version", "not supported"),
+        ("bad_payload_crc", "CRC"),
+        ("bad_magic", "not a .ddc"),
+    ],
+)
+def test_corrupt_ddc_fails_cleanly_without_output(tmp_path, vector, fragment):
+    out = tmp_path / "out.wav"
+    one_line_error(run("decode", VECTORS / f"{vector}.ddc", out), fragment)
+    one_line_error(run("info", VECTORS / f"{vector}.ddc"), fragment)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_usage_errors_exit_2(tmp_path):
+    assert run("encode", DATA / "digit_0_jackson.wav", tmp_path / "x.ddc", "--bitrate", "fast").exit_code == 2
+    assert run("encode", DATA / "digit_0_jackson.wav", tmp_path / "x.ddc", "--device", "tpu").exit_code == 2
+    assert run("frobnicate").exit_code == 2
+    assert not (tmp_path / "x.ddc").exists()
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores directory permissions")
+def test_read_only_output_folder(tmp_path):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o500)
+    one_line_error(run("decode", VECTORS / "digit_mono_8k.ddc", folder / "x.wav"), "cannot write")
+
+
+def test_unknown_output_extension_is_refused(tmp_path):
+    one_line_error(run("decode", VECTORS / "digit_mono_8k.ddc", tmp_path / "x.xyz"), "cannot write audio")
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,26 @@
+"""The bitrate ladder always yields a valid header and spends the budget it is given."""
+
+import pytest
+
+from codec import bitstream
+from codec.bitstream import Header
+from codec.encoder.ladder import BITS_PER_WEIGHT, choose_shape
+from codec.layout import params_per_segment, segment_count
+
+
+@pytest.mark.parametrize("rate", [8000, 11025, 16000, 44100, 96000])
+@pytest.mark.parametrize("channels", [1, 2, 8])
+@pytest.mark.parametrize("seconds", [0.01, 0.4, 3.0, 600.0])
+@pytest.mark.parametrize("bitrate", [6000, 24000, 256000])
+def test_shape_is_valid_and_near_budget(rate, channels, seconds, bitrate):
+    frames = max(1, int(rate * seconds))
+    shape = choose_shape(bitrate, rate, channels, frames)
+    header = Header(
+        rate, channels, frames, 0, shape.width, shape.depth, 0, shape.segment_length, shape.overlap, 127, 0, 1
+    )
+    bitstream.validate(header)
+    segments = segment_count(frames, shape.segment_length, shape.overlap)
+    if segments > 1:  # nominal cost within what the levels search absorbs (~5.5-10 bits a weight)
+        per_segment = params_per_segment(shape.width, shape.depth, channels) * BITS_PER_WEIGHT + 8 * len(header.shapes)
+        nominal = segments * per_segment + 8 * bitstream.HEADER_BYTES
+        assert 0.75 < nominal / (bitrate * frames / rate) < 1.3
