@@ -4,7 +4,6 @@ from collections.abc import Callable
 from typing import BinaryIO
 
 import numpy as np
-import torch
 
 from codec.bitstream import FIELDS, HEADER_BYTES, MAX_OUTPUT_SAMPLES, Header
 from codec.encoder import pack
@@ -72,7 +71,6 @@ def encode_stream(
             if progress is not None:
                 progress(done + step, total, snr)
 
-        torch.manual_seed(seed)
         weights = fit_networks(batch.target, batch.mask, shape.width, shape.depth, seed, config, report)
         weights[-2] *= batch.scale[:, None, None].astype(np.float32)  # undo the unit-RMS scaling
         weights[-1] *= batch.scale[:, None].astype(np.float32)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from codec.layout import input_length, tensor_shapes
+from codec.layout import input_length
 from codec.noise import input_noise
 
 NORM_EPS = 1e-5  # formats/ddc.md: channel-norm epsilon
@@ -58,17 +58,15 @@ def forward(weights: list[torch.Tensor], z: torch.Tensor, depth: int) -> torch.T
 
 
 def init_weights(segments: int, width: int, depth: int, channels: int, gen: torch.Generator) -> list[torch.Tensor]:
-    """Gaussian mixing weights scaled by fan-in, unit norm scales, zero shifts and bias."""
+    """Gaussian mixing weights scaled by fan-in, unit norm scales, zero shifts and bias (bitstream order)."""
+
+    def mixing(rows: int) -> torch.Tensor:
+        return torch.randn(segments, rows, width, generator=gen) / np.sqrt(width)
+
     weights = []
-    for shape in tensor_shapes(width, depth, channels):
-        if len(shape) == 2:
-            w = torch.randn(segments, *shape, generator=gen) / np.sqrt(shape[1])
-        elif len(weights) % 3 == 1 and len(weights) < 3 * depth:
-            w = torch.ones(segments, *shape)
-        else:
-            w = torch.zeros(segments, *shape)
-        weights.append(w)
-    return weights
+    for _ in range(depth):
+        weights += [mixing(width), torch.ones(segments, width), torch.zeros(segments, width)]
+    return [*weights, mixing(channels), torch.zeros(segments, channels)]
 
 
 def fit_networks(
