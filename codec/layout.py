@@ -41,3 +41,6 @@ def crossfade(overlap: int) -> np.ndarray:
     """Fade-in weights over an overlap; the fade-out is 1 minus these (the sum is exactly 1)."""
     t = (np.arange(overlap, dtype=np.float64) + 0.5) / overlap
     return np.sin(0.5 * np.pi * t) ** 2
+
+
+NORM_EPS = 1e-5  # channel-norm epsilon, formats/ddc.md §4.1

@@ -5,7 +5,7 @@ Mirrors codec/encoder/fit.py:forward in float64; the two agree to ~1e-6.
 
 import numpy as np
 
-NORM_EPS = 1e-5
+from codec.layout import NORM_EPS
 
 
 def upsample_linear(x: np.ndarray) -> np.ndarray:

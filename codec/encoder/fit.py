@@ -13,10 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from codec.layout import input_length
+from codec.layout import NORM_EPS, input_length
 from codec.noise import input_noise
-
-NORM_EPS = 1e-5  # formats/ddc.md: channel-norm epsilon
 
 
 @dataclass
