@@ -3,12 +3,14 @@
 Exit codes: 0 success, 1 bad input or refused output (one line on stderr), 2 bad usage.
 """
 
+import contextlib
 import dataclasses
 import json
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, BinaryIO
 
 import typer
 
@@ -16,6 +18,9 @@ from codec import bitstream
 from codec.audio_io import STDIO, atomic_output, output_format, read_audio, write_pcm16
 from codec.bitstream import UPSAMPLE_MODES, Header
 from codec.errors import DdcodecError
+
+if TYPE_CHECKING:
+    from codec.encoder import Progress
 
 app = typer.Typer(
     help="ddcodec: audio compressed as the weights of a small neural network.\n\n"
@@ -149,66 +154,38 @@ def _describe(header: Header) -> dict:
     }
 
 
-class _open_input:
+@contextlib.contextmanager
+def _open_input(source: str) -> Iterator[BinaryIO]:
     """Open a .ddc path (or stdin for "-") for reading, turning OS errors into one-line DdcodecErrors."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-
-    def __enter__(self):
-        if self.source == STDIO:
-            self.fileobj = sys.stdin.buffer
-            return self.fileobj
-        try:
-            if Path(self.source).is_dir():
-                raise DdcodecError(f"{self.source} is a directory")
-            self.fileobj = open(self.source, "rb")
-        except OSError as exc:
-            raise DdcodecError(f"cannot open {self.source}: {exc.strerror}") from None
-        return self.fileobj
-
-    def __exit__(self, *exc) -> None:
-        if self.source != STDIO:
-            self.fileobj.close()
+    if source == STDIO:
+        yield sys.stdin.buffer
+        return
+    if Path(source).is_dir():
+        raise DdcodecError(f"{source} is a directory")
+    try:
+        fileobj = open(source, "rb")  # noqa: SIM115 - closed below; OSError must be caught here only
+    except OSError as exc:
+        raise DdcodecError(f"cannot open {source}: {exc.strerror}") from None
+    with fileobj:
+        yield fileobj
 
 
-class _progress:
-    """A rich progress bar for the fit, showing the running fit SNR; silent when quiet."""
-
-    def __init__(self, quiet: bool) -> None:
-        self.quiet = quiet
-
-    def __enter__(self):
-        if self.quiet:
-            return None
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
-        self.bar = Progress(
-            TextColumn("fitting"),
-            BarColumn(),
-            TextColumn("{task.percentage:>3.0f}%  fit SNR {task.fields[snr]:5.1f} dB"),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-            transient=True,
-            console=_stderr_console(),
-        )
-        self.bar.start()
-        self.task = self.bar.add_task("fit", total=None, snr=0.0)
-
-        def update(done: int, total: int, snr: float) -> None:
-            self.bar.update(self.task, completed=done, total=total, snr=snr)
-
-        return update
-
-    def __exit__(self, *exc) -> None:
-        if not self.quiet:
-            self.bar.stop()
-
-
-def _stderr_console():
+@contextlib.contextmanager
+def _progress(quiet: bool) -> Iterator["Progress | None"]:
+    """A rich progress bar for the fit, showing the running fit SNR; None when quiet."""
+    if quiet:
+        yield None
+        return
     from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-    return Console(stderr=True)
+    columns = TextColumn("{task.percentage:>3.0f}%  fit SNR {task.fields[snr]:5.1f} dB")
+    timers = (TimeElapsedColumn(), TimeRemainingColumn())
+    with Progress(
+        TextColumn("fitting"), BarColumn(), columns, *timers, transient=True, console=Console(stderr=True)
+    ) as bar:
+        task = bar.add_task("fit", total=None, snr=0.0)
+        yield lambda done, total, snr: bar.update(task, completed=done, total=total, snr=snr)
 
 
 def main() -> None:

@@ -78,6 +78,14 @@ def encode_stream(
     weights = [np.concatenate(tensors) for tensors in zip(*parts, strict=True)]
 
     budget = int(bitrate * frames / sample_rate / 8)
-    levels = search_levels(lambda n: HEADER_BYTES + len(pack.payload(*quantize(weights, n), n)), budget)
-    data = pack.payload(*quantize(weights, levels), levels)
+    payloads: dict[int, bytes] = {}
+
+    def size_of(levels: int) -> int:  # keeps each payload so the chosen one is not compressed twice
+        payloads[levels] = pack.payload(*quantize(weights, levels), levels)
+        return HEADER_BYTES + len(payloads[levels])
+
+    levels = search_levels(size_of, budget)
+    if levels not in payloads:  # the search can settle on 1 without trying it
+        size_of(levels)
+    data = payloads[levels]
     return pack.write(fileobj, sample_rate, channels, frames, seed, shape, levels, data)

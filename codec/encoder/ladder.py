@@ -38,9 +38,9 @@ def _round_up(n: int, granule: int) -> int:
     return -(-n // granule) * granule
 
 
-def _segment_cost(width: int, depth: int, channels: int) -> float:
+def _segment_cost(width: int, depth: int, channels: int, bits_per_weight: float = BITS_PER_WEIGHT) -> float:
     """Bits one segment costs: its weights plus one step byte per tensor."""
-    return params_per_segment(width, depth, channels) * BITS_PER_WEIGHT + 8 * len(tensor_shapes(width, depth, channels))
+    return params_per_segment(width, depth, channels) * bits_per_weight + 8 * len(tensor_shapes(width, depth, channels))
 
 
 def choose_shape(bitrate: float, sample_rate: int, channels: int, frames: int, depth: int = DEPTH) -> Shape:
@@ -60,7 +60,7 @@ def choose_shape(bitrate: float, sample_rate: int, channels: int, frames: int, d
     # moves the size in steps of up to 50 % on sub-second clips.
     budget = bitrate * frames / sample_rate / 8 - SMALL_OVERHEAD_BYTES
     options = [
-        (params_per_segment(w, d, channels) + len(tensor_shapes(w, d, channels)), d, w)
+        (_segment_cost(w, d, channels, bits_per_weight=8) / 8, d, w)
         for d in range(MIN_SINGLE_DEPTH, depth + 1)
         for w in range(MIN_WIDTH, MAX_WIDTH + 1)
     ]
