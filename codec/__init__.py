@@ -52,6 +52,7 @@ def encode_file(
     sample_rate : Hz, 1000 to 384000.
     bitrate : target bits per second of audio, header included; the file lands
         at or just under it unless the clip is too short for the smallest network.
+        Targets above 16-bit PCM's rate (16 x sample_rate x channels) are clamped to it.
     seed : seeds the network input and initialization (stored in the file).
     config : fitting effort (codec.encoder.FitConfig); not needed to decode.
     progress : called as progress(steps_done, steps_total, fit_snr_db).

@@ -25,8 +25,13 @@ from codec.layout import input_length, params_per_segment, segment_count, tensor
 MAGIC = b"\x89DDC"
 VERSION = 1
 MAX_OUTPUT_SAMPLES = 2**30  # frames x channels: caps what a file can make a decoder allocate
-MAX_SEGMENT_WORK = 2**24  # width x segment_length: caps one segment's activations
+MAX_SEGMENT_WORK = 2**21  # width x segment_length: caps one segment's activations (the encoder uses < 2**20)
 MAX_PAYLOAD_BYTES = 2**30  # raw and compressed payload
+# Per decoded sample (frames x channels), beyond a fixed allowance, so that a small file cannot declare
+# a large payload or a long computation. The reference encoder peaks near 4.2 bytes and 6.7k multiply-adds
+# (tests/test_ladder.py checks it stays within both).
+PAYLOAD_PER_SAMPLE, PAYLOAD_ALLOWANCE = 8, 2**20  # raw payload bytes
+WORK_PER_SAMPLE, WORK_ALLOWANCE = 2**14, 2**30  # decode multiply-adds, see Header.decode_work
 UPSAMPLE_MODES = {0: "linear"}
 
 # (name, struct code, lowest, highest). Bounds are inclusive and checked before anything is allocated.
@@ -88,6 +93,16 @@ class Header:
         return self.segments * per_segment
 
     @property
+    def samples(self) -> int:
+        """Decoded samples, all channels."""
+        return self.frames * self.channels
+
+    @property
+    def decode_work(self) -> int:
+        """Multiply-adds of the forward passes, rounded up: S * L * k * (2k + C)."""
+        return self.segments * self.segment_length * self.width * (2 * self.width + self.channels)
+
+    @property
     def duration(self) -> float:
         return self.frames / self.sample_rate
 
@@ -100,8 +115,8 @@ def validate(header: Header) -> None:
     for (name, _, low, high), value in zip(FIELDS, astuple(header), strict=True):
         if not low <= value <= high:
             raise FormatError(f"header field {name}={value} is outside [{low}, {high}]")
-    if header.frames * header.channels > MAX_OUTPUT_SAMPLES:
-        raise FormatError(f"frames x channels = {header.frames * header.channels} exceeds {MAX_OUTPUT_SAMPLES}")
+    if header.samples > MAX_OUTPUT_SAMPLES:
+        raise FormatError(f"frames x channels = {header.samples} exceeds {MAX_OUTPUT_SAMPLES}")
     if header.segment_length % (1 << (header.depth - 1)):
         raise FormatError(f"segment_length={header.segment_length} is not a multiple of 2**(depth-1)")
     if input_length(header.segment_length, header.depth) < 1:
@@ -112,6 +127,10 @@ def validate(header: Header) -> None:
         raise FormatError(f"width x segment_length exceeds {MAX_SEGMENT_WORK}")
     if header.raw_payload_bytes > MAX_PAYLOAD_BYTES:
         raise FormatError(f"declared weights need {header.raw_payload_bytes} bytes, more than {MAX_PAYLOAD_BYTES}")
+    if header.raw_payload_bytes > PAYLOAD_PER_SAMPLE * header.samples + PAYLOAD_ALLOWANCE:
+        raise FormatError(f"declared weights need {header.raw_payload_bytes} bytes for {header.samples} samples")
+    if header.decode_work > WORK_PER_SAMPLE * header.samples + WORK_ALLOWANCE:
+        raise FormatError(f"declared network needs {header.decode_work} multiply-adds for {header.samples} samples")
 
 
 def pack_header(header: Header, version: int = VERSION) -> bytes:

@@ -150,7 +150,7 @@ def _describe(header: Header) -> dict:
         "duration_s": round(header.duration, 6),
         "file_bytes": size,
         "bitrate_kbps": round(size * 8 / header.duration / 1000, 3),
-        "compression_ratio_vs_pcm16": round(header.frames * header.channels * 2 / size, 2),
+        "compression_ratio_vs_pcm16": round(header.samples * 2 / size, 2),
     }
 
 

@@ -76,6 +76,11 @@ def test_zigzag_round_trips_the_whole_code_range():
         ({"width": 256, "segment_length": 2**17}, "width x segment_length"),
         ({"levels": 0}, "levels"),
         ({"frames": 2**29, "segment_length": 4, "depth": 1, "overlap": 0}, "declared weights"),
+        ({"segment_length": 0}, "segment_length"),
+        ({"channels": 255}, "channels"),
+        ({"depth": 255}, "depth"),
+        ({"frames": 2**19, "channels": 1, "width": 2, "depth": 1, "segment_length": 1, "overlap": 0}, "bytes for"),
+        ({"frames": 1, "channels": 1, "width": 256, "depth": 1, "segment_length": 8192}, "multiply-adds"),
     ],
 )
 def test_out_of_bounds_fields_are_rejected_despite_a_valid_crc(change, message):

@@ -10,35 +10,49 @@ import numpy as np
 from codec.bitstream import Header, split_payload
 from codec.decoder.forward import forward
 from codec.decoder.weights import dequantize
-from codec.layout import crossfade, input_length
+from codec.layout import crossfade, input_length, params_per_segment
 from codec.noise import input_noise
 
-MAX_WORK = 2**22  # segments x width x segment_length per forward call (~32 MiB per float64 activation)
+MAX_WORK = 2**22  # activations, and separately weights, per forward call (~32 MiB each as float64)
 
 
-def iter_segments(header: Header, raw: bytes) -> Iterator[np.ndarray]:
-    """Each segment's decoded samples, (C, L) float64, in order. `raw` comes from bitstream.read."""
+def iter_runs(header: Header, raw: bytes) -> Iterator[np.ndarray]:
+    """Consecutive runs of decoded segments, each (n, C, L) float64, in order. `raw` comes from bitstream.read."""
     exponents, codes = split_payload(header, raw)
     z = input_noise(header.seed, header.width, input_length(header.segment_length, header.depth))
-    batch = max(1, MAX_WORK // (header.width * header.segment_length))
+    per_segment = max(
+        header.width * header.segment_length, params_per_segment(header.width, header.depth, header.channels)
+    )
+    batch = max(1, MAX_WORK // per_segment)
     for start in range(0, header.segments, batch):
         stop = min(start + batch, header.segments)
         weights = dequantize(exponents[start:stop], [c[start:stop] for c in codes], header.shapes)
-        yield from forward(weights, z, header.depth)
+        yield forward(weights, z, header.depth)
 
 
 def iter_blocks(header: Header, raw: bytes) -> Iterator[np.ndarray]:
-    """Decoded audio as consecutive (frames, C) float32 blocks, exactly header.frames in total."""
-    overlap, fade = header.overlap, crossfade(header.overlap)
-    left, pending = header.frames, None
-    last = header.segments - 1
-    for index, y in enumerate(iter_segments(header, raw)):
+    """Decoded audio as consecutive (frames, C) float32 blocks, exactly header.frames in total.
+
+    Each run of n segments is crossfaded in one go: segment j's head is faded in and
+    its tail (the last O samples) faded out, then the heads tile the output at hop H
+    and each tail is added onto the next segment's head. The last tail of a run waits
+    for the next run.
+    """
+    hop, overlap, fade = header.segment_length - header.overlap, header.overlap, crossfade(header.overlap)
+    left, first, pending = header.frames, 0, None
+    for y in iter_runs(header, raw):
+        n, channels, _ = y.shape
+        final = first + n == header.segments
+        y[int(first == 0) :, :, :overlap] *= fade  # no fade-in for the very first segment
+        y[: n - final, :, hop:] *= 1.0 - fade  # no fade-out for the very last
+        out = np.zeros((channels, (n + 1) * hop), np.float64)
+        out[:, : n * hop].reshape(channels, n, hop)[...] = y[:, :, :hop].transpose(1, 0, 2)
+        out[:, hop:].reshape(channels, n, hop)[:, :, :overlap] += y[:, :, hop:].transpose(1, 0, 2)
         if pending is not None:
-            y = y.copy()
-            y[:, :overlap] = y[:, :overlap] * fade + pending
-        end = y.shape[1] if index == last else y.shape[1] - overlap
-        if index != last and overlap:
-            pending = y[:, end:] * (1.0 - fade)
-        block = y[:, :end].T[:left].astype(np.float32)
+            out[:, :overlap] += pending
+        end = n * hop + overlap if final else n * hop
+        pending = out[:, n * hop : n * hop + overlap].copy()
+        block = out[:, :end].T[:left].astype(np.float32)
         left -= len(block)
+        first += n
         yield block

@@ -15,6 +15,7 @@ from codec.errors import AudioError
 
 __all__ = ["FitConfig", "encode_stream"]
 
+MAX_BITS_PER_SAMPLE = 16  # targets above 16-bit PCM's rate are clamped to it (the format's caps assume so)
 MAX_FIT_WORK = 2**23  # segments x width x L fitted at once: ~1.5 GB of activations at depth 6
 Progress = Callable[[int, int, float], None]  # (steps done, steps in all, running fit SNR in dB)
 
@@ -59,6 +60,7 @@ def encode_stream(
         raise ValueError(f"bitrate must be positive, got {bitrate}")
     config = config or FitConfig()
     frames, channels = audio.shape
+    bitrate = min(bitrate, MAX_BITS_PER_SAMPLE * sample_rate * channels)
     shape = choose_shape(bitrate, sample_rate, channels, frames)
     batches = list(iter_batches(audio, shape, MAX_FIT_WORK))
     total = len(batches) * config.iterations

@@ -1,9 +1,11 @@
-"""Regenerate the conformance vectors. Run only when the format version changes:
+"""Write the conformance vectors:
 
     python formats/vectors/generate.py
 
 Valid vectors: NAME.ddc and NAME.wav (its expected 16-bit PCM, formats/ddc.md §6).
-Invalid vectors: bad_*.ddc, each of which a reader must reject.
+They pin the format, so an existing one is never re-encoded: delete it first to
+make it anew (only with a new format version). Invalid vectors: bad_*.ddc, each
+of which a reader must reject; they are rewritten on every run.
 """
 
 import dataclasses
@@ -29,18 +31,19 @@ def tone(rate: int, seconds: float, channels: int) -> np.ndarray:
     return np.stack(cols, axis=1).astype(np.float32)
 
 
-def valid_vectors() -> dict[str, bytes]:
-    digit, digit_rate = soundfile.read(DATA / "digit_0_jackson.wav", dtype="float32")
-    trumpet, trumpet_rate = soundfile.read(DATA / "trumpet_1s.flac", dtype="float32")
+def encode_valid(name: str) -> bytes:
     quick = FitConfig(iterations=100)
-    return {
-        # one segment, 1-byte codes
-        "digit_mono_8k": codec.encode(digit, digit_rate, bitrate=16_000, seed=7, config=quick),
-        # many overlapping segments, two channels, 2-byte codes
-        "trumpet_stereo_44k": codec.encode(trumpet[:22050], trumpet_rate, bitrate=256_000, seed=1, config=quick),
-        # odd rate, three channels, several segments
-        "tone_3ch_11k": codec.encode(tone(11025, 2.0, 3), 11025, bitrate=20_000, seed=123, config=quick),
-    }
+    if name == "digit_mono_8k":  # one segment, 1-byte codes
+        digit, digit_rate = soundfile.read(DATA / "digit_0_jackson.wav", dtype="float32")
+        return codec.encode(digit, digit_rate, bitrate=16_000, seed=7, config=quick)
+    if name == "trumpet_stereo_44k":  # many overlapping segments, two channels, 2-byte codes
+        trumpet, trumpet_rate = soundfile.read(DATA / "trumpet_1s.flac", dtype="float32")
+        return codec.encode(trumpet[:22050], trumpet_rate, bitrate=256_000, seed=1, config=quick)
+    assert name == "tone_3ch_11k"  # odd rate, three channels, several segments
+    return codec.encode(tone(11025, 2.0, 3), 11025, bitrate=20_000, seed=123, config=quick)
+
+
+VALID = ("digit_mono_8k", "trumpet_stereo_44k", "tone_3ch_11k")
 
 
 def invalid_vectors(good: bytes) -> dict[str, bytes]:
@@ -64,6 +67,8 @@ def invalid_vectors(good: bytes) -> dict[str, bytes]:
         "bad_frames_huge": resealed(frames=2**40),
         "bad_depth_1000": resealed(depth=250),
         "bad_sample_rate_zero": resealed(sample_rate=0),
+        "bad_payload_per_sample": resealed(frames=2**19, width=2, depth=1, segment_length=1, overlap=0),  # rule 9
+        "bad_decode_work": resealed(frames=1, width=256, depth=1, segment_length=8192, overlap=0),  # rule 10
         "bad_code_beyond_levels": code_beyond_levels(header, good),
     }
 
@@ -78,12 +83,13 @@ def code_beyond_levels(header: bitstream.Header, good: bytes) -> bytes:
 
 
 def main() -> None:
-    good = valid_vectors()
-    for name, data in good.items():
-        (HERE / f"{name}.ddc").write_bytes(data)
-        audio, rate = codec.decode(data)
-        soundfile.write(HERE / f"{name}.wav", to_pcm16(audio), rate, subtype="PCM_16")
-    for name, data in invalid_vectors(good["digit_mono_8k"]).items():
+    for name in VALID:
+        path = HERE / f"{name}.ddc"
+        if not path.exists():
+            path.write_bytes(encode_valid(name))
+            audio, rate = codec.decode(path.read_bytes())
+            soundfile.write(path.with_suffix(".wav"), to_pcm16(audio), rate, subtype="PCM_16")
+    for name, data in invalid_vectors((HERE / "digit_mono_8k.ddc").read_bytes()).items():
         (HERE / f"{name}.ddc").write_bytes(data)
 
 
