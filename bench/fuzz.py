@@ -1,6 +1,7 @@
 """Fuzz the decoder with hostile .ddc files; every case must decode cleanly or raise FormatError.
 
     python -m bench.fuzz --cases 100000 --out bench/out/fuzz.md
+    python -m bench.fuzz --worst 65536 1048576 16777216 --out bench/out/fuzz_worst.md
 
 Blind mutations die at the CRCs, so most mutators *reseal* what they break:
 they recompute the header CRC, or recompress the payload and recompute its CRC
@@ -252,7 +253,15 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("bench/out/fuzz.md"))
     args = parser.parse_args()
     if args.worst:
-        args.out.write_text("\n".join(worst_cases(args.worst)) + "\n")
+        sizes = " ".join(map(str, args.worst))
+        title = [
+            "# Heaviest valid files: decode time and peak traced memory",
+            "",
+            f"Command: `python -m bench.fuzz --worst {sizes}`",
+            "",
+        ]
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text("\n".join(title + worst_cases(args.worst)) + "\n")
         return
     began = time.perf_counter()
     result = run_cases(args.seed, args.cases, memory=args.memory)
