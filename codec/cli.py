@@ -1,4 +1,4 @@
-"""The `ddcodec` command: encode, decode, info. Paths, messages and exit codes only; no bits here.
+"""The `ddcodec` command: encode, decode, info, eval. Paths, messages and exit codes only; no bits here.
 
 Exit codes: 0 success, 1 bad input or refused output (one line on stderr), 2 bad usage.
 """
@@ -138,6 +138,48 @@ def info(
         width = max(map(len, summary))
         for key, value in summary.items():
             typer.echo(f"{key:<{width}}  {value}")
+
+
+@app.command("eval")
+def evaluate(
+    reference: Annotated[Path, typer.Argument(help="Original audio file.")],
+    test: Annotated[
+        Path, typer.Argument(help="Decoded audio, or a .ddc (decoded here), or a lossy file (.mp3, .ogg).")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the scores as JSON.")] = False,
+) -> None:
+    """Score TEST against REFERENCE: SNR, SI-SDR, LSD, PESQ-WB and STOI (with the [eval] extra), kbps.
+
+    TEST is aligned to REFERENCE by cross-correlation and resampled to its rate
+    first. kbps and the compression ratio are TEST's file size over its duration.
+    """
+    from codec import metrics
+
+    try:
+        ref, rate = read_audio(str(reference))
+        if test.suffix == ".ddc":
+            from codec.decoder import decode_stream
+
+            with _open_input(str(test)) as fileobj:
+                header, decoded = decode_stream(fileobj)
+            test_rate = header.sample_rate
+        else:
+            decoded, test_rate = read_audio(str(test))
+        if decoded.shape[1] != ref.shape[1]:
+            raise DdcodecError(f"{test} has {decoded.shape[1]} channels, {reference} has {ref.shape[1]}")
+        scores = metrics.score(ref, metrics.resample(decoded, test_rate, rate), rate)
+    except DdcodecError as exc:
+        raise fail(str(exc)) from None
+    size = test.stat().st_size
+    scores |= {
+        "kbps": metrics.bitrate_kbps(size, len(ref) / rate),
+        "compression_ratio_vs_pcm16": metrics.compression_ratio(size, len(ref), ref.shape[1]),
+    }
+    if as_json:
+        typer.echo(json.dumps(scores, indent=2))
+    else:
+        for key, value in scores.items():
+            typer.echo(f"{key:<27}  {'n/a' if value is None else f'{value:.3f}'}")
 
 
 def _describe(header: Header) -> dict:

@@ -1,0 +1,93 @@
+"""Each codec in the benchmarks, as: clip + target kbps -> decoded audio at the clip's rate, bytes, seconds.
+
+Lossy codecs go through libsndfile (soundfile): MP3 (LAME, constant bitrate),
+Ogg Vorbis and Ogg Opus. libsndfile sets their rate through a compression level
+in [0, 1], so `lossy` searches the level whose file lands nearest the target
+from below (or the smallest file the codec makes, when even that is over).
+Sizes are whole files, container included. Opus only runs at 8/12/16/24/48 kHz:
+other rates are resampled to 48 kHz for it and back for scoring.
+"""
+
+import io
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import soundfile
+
+import codec
+from bench import reference
+from bench.clips import Clip
+from codec.encoder import FitConfig
+from codec.metrics import resample
+
+LOSSY = {  # name -> (format, subtype, bitrate mode)
+    "mp3": ("MP3", "MPEG_LAYER_III", "CONSTANT"),
+    "vorbis": ("OGG", "VORBIS", None),
+    "opus": ("OGG", "OPUS", None),
+}
+OPUS_RATES = (8000, 12000, 16000, 24000, 48000)
+MAX_LEVEL = 0.99  # libsndfile refuses 1.0 for MP3
+
+
+@dataclass
+class Coded:
+    codec: str
+    decoded: np.ndarray  # (frames, channels) at the clip's rate, not yet aligned
+    size: int  # bytes
+    encode_s: float
+    decode_s: float
+
+
+def ddcodec(clip: Clip, kbps: float, iterations: int | None = None) -> Coded:
+    config = FitConfig() if iterations is None else FitConfig(iterations=iterations)
+    began = time.perf_counter()
+    data = codec.encode(clip.audio, clip.rate, bitrate=kbps * 1000, config=config)
+    middle = time.perf_counter()
+    decoded, _ = codec.decode(data)
+    return Coded("ddcodec", decoded, len(data), middle - began, time.perf_counter() - middle)
+
+
+def reference_recipe(clip: Clip, kbps: float, iterations: int) -> Coded:
+    """The published Deep Decoder at (about) the bytes ddcodec gets for `kbps`."""
+    k = reference.width_for(kbps * 1000 * clip.seconds / 8, clip.audio.shape[1])
+    began = time.perf_counter()
+    decoded, size = reference.encode(clip.audio, k, iterations)
+    return Coded("reference", decoded, size, time.perf_counter() - began, 0.0)
+
+
+def _lossy_once(audio: np.ndarray, rate: int, name: str, level: float) -> tuple[bytes, float]:
+    fmt, subtype, mode = LOSSY[name]
+    buffer = io.BytesIO()
+    began = time.perf_counter()
+    soundfile.write(buffer, audio, rate, format=fmt, subtype=subtype, compression_level=level, bitrate_mode=mode)
+    return buffer.getvalue(), time.perf_counter() - began
+
+
+def lossy(clip: Clip, kbps: float, name: str) -> Coded:
+    rate = clip.rate
+    if name == "opus" and rate not in OPUS_RATES:
+        rate = 48000
+    audio = resample(clip.audio, clip.rate, rate).astype(np.float32)
+    budget = kbps * 1000 * clip.seconds / 8
+    low, high = 0.0, MAX_LEVEL  # a higher level makes a smaller file
+    best = _lossy_once(audio, rate, name, MAX_LEVEL)
+    for _ in range(10):
+        level = (low + high) / 2
+        data, took = _lossy_once(audio, rate, name, level)
+        if len(data) <= budget:
+            high, best = level, (data, took)
+        else:
+            low = level
+    data, encode_s = best
+    began = time.perf_counter()
+    decoded, _ = soundfile.read(io.BytesIO(data), dtype="float32", always_2d=True)
+    decode_s = time.perf_counter() - began
+    return Coded(name, resample(decoded, rate, clip.rate).astype(np.float32), len(data), encode_s, decode_s)
+
+
+def flac_size(clip: Clip) -> int:
+    """Bytes of the clip as 16-bit FLAC at the highest compression level."""
+    buffer = io.BytesIO()
+    soundfile.write(buffer, clip.audio, clip.rate, format="FLAC", subtype="PCM_16", compression_level=1.0)
+    return len(buffer.getvalue())

@@ -1,0 +1,124 @@
+"""Rate-distortion benchmark: ddcodec against MP3, Vorbis, Opus, FLAC and the reference Deep Decoder recipe.
+
+    python -m bench.rd                                      # the clips bundled in tests/data
+    python -m bench.rd --corpus ../shared/corpus --iterations 300 --out bench/out/rd
+    python -m bench.rd --quick                              # one short clip, a smoke test
+
+Every codec codes 10-second excerpts at each target kbps (the lossy ones as
+near as their settings allow, from below); scores come from codec.metrics after
+alignment. Writes OUT.csv (a row per clip, codec and target), OUT.md (means per
+category) and OUT_<category>.png (quality against real kbps, a line per codec).
+"""
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from bench import contenders, report
+from bench.clips import BUNDLED, Clip, load_clips
+from codec import metrics
+
+
+def row(clip: Clip, coded: contenders.Coded, target: float | str) -> dict:
+    scores = metrics.score(clip.audio, coded.decoded, clip.rate, speech=clip.category != "music")
+    frames, channels = clip.audio.shape
+    return {
+        "clip": clip.name,
+        "category": clip.category,
+        "seconds": round(clip.seconds, 2),
+        "codec": coded.codec,
+        "target_kbps": target,
+        "kbps": metrics.bitrate_kbps(coded.size, clip.seconds),
+        "ratio_vs_pcm16": metrics.compression_ratio(coded.size, frames, channels),
+        **scores,
+        "encode_s": coded.encode_s,
+        "decode_s": coded.decode_s,
+    }
+
+
+def run(clips: list[Clip], targets: list[float], iterations: int | None, reference: argparse.Namespace) -> list[dict]:
+    """Every clip at every target; the reference recipe only where `reference` (targets, categories) says."""
+    rows = []
+    for clip in clips:
+        for target in targets:
+            coded = [contenders.ddcodec(clip, target, iterations)]
+            coded += [contenders.lossy(clip, target, name) for name in contenders.LOSSY]
+            if target in reference.targets and clip.category in reference.categories:
+                coded.append(contenders.reference_recipe(clip, target, reference.iterations))
+            for c in coded:
+                rows.append(row(clip, c, target))
+                print(f"{clip.name} {c.codec} {target}k -> {rows[-1]['kbps']:.1f}k snr {rows[-1]['snr_db']:.2f}")
+        size = contenders.flac_size(clip)
+        rows.append(
+            {
+                "clip": clip.name,
+                "category": clip.category,
+                "seconds": round(clip.seconds, 2),
+                "codec": "flac",
+                "target_kbps": "lossless",
+                "kbps": metrics.bitrate_kbps(size, clip.seconds),
+                "ratio_vs_pcm16": metrics.compression_ratio(size, *clip.audio.shape),
+            }
+        )
+    return rows
+
+
+def write(rows: list[dict], out: Path, command: str, took: float) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    report.write_csv(rows, out.with_suffix(".csv"))
+    lossy = [r for r in rows if r["codec"] != "flac"]
+    flac = [r for r in rows if r["codec"] == "flac"]
+    columns = ("kbps", "ratio_vs_pcm16", *report.METRICS, "encode_s")
+    lines = [
+        "# Rate-distortion benchmark",
+        "",
+        f"Command: `{command}`  ",
+        f"Machine: {report.machine()}; took {took / 60:.1f} min.",
+        "",
+        "Means per category, codec and target (per-clip rows in the CSV). PESQ-WB and STOI for speech and digits.",
+        "",
+        *report.mean_table(lossy, ("category", "target_kbps", "codec"), columns),
+        "",
+        "FLAC (lossless, 16-bit, level 8):",
+        "",
+        *report.mean_table(flac, ("category",), ("kbps", "ratio_vs_pcm16")),
+    ]
+    out.with_suffix(".md").write_text("\n".join(lines) + "\n")
+    for (category,), group in report.grouped(lossy, ("category",)).items():
+        path = out.parent / f"{out.name}_{category}.png"
+        report.plot(group, path, "kbps", "codec", ("snr_db", "lsd", "pesq_wb"), f"{category}: quality against kbps")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--corpus", type=Path, default=BUNDLED)
+    parser.add_argument("--targets", type=float, nargs="+", default=[12, 24, 48, 64], help="kbps")
+    parser.add_argument("--iterations", type=int, default=None, help="ddcodec fit steps (default: the encoder's)")
+    parser.add_argument("--reference-iterations", type=int, default=None, help="default: as --iterations, or 1500")
+    parser.add_argument("--reference-targets", type=float, nargs="+", help="kbps to run the reference at (default all)")
+    parser.add_argument(
+        "--reference-categories", nargs="+", default=["speech", "music", "digits"], help="its cost grows as k^2"
+    )
+    parser.add_argument("--excerpt", type=float, default=10.0, help="seconds of each clip")
+    parser.add_argument("--quick", action="store_true", help="one short clip, two targets, 20 iterations")
+    parser.add_argument("--out", type=Path, default=Path("bench/out/rd"))
+    args = parser.parse_args()
+    if args.quick:
+        clips = load_clips(BUNDLED, excerpt_s=0.5, limit=1)
+        args.targets, args.iterations, args.reference_iterations = [16, 32], 20, 20
+    else:
+        clips = load_clips(args.corpus, args.excerpt)
+    reference = argparse.Namespace(
+        iterations=args.reference_iterations or args.iterations or 1500,
+        targets=args.reference_targets or args.targets,
+        categories=args.reference_categories,
+    )
+    began = time.perf_counter()
+    rows = run(clips, args.targets, args.iterations, reference)
+    write(rows, args.out, "python -m bench.rd " + " ".join(sys.argv[1:]), time.perf_counter() - began)
+    print(f"wrote {args.out}.md, .csv and plots")
+
+
+if __name__ == "__main__":
+    main()

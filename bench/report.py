@@ -1,0 +1,82 @@
+"""Benchmark rows -> CSV (every row), markdown (means per category, codec and target) and PNG plots."""
+
+import csv
+import os
+import platform
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+METRICS = ("snr_db", "si_sdr_db", "lsd", "pesq_wb", "stoi")
+
+
+def machine() -> str:
+    """CPU model, core count and Python, for the record."""
+    model = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        lines = [line for line in cpuinfo.read_text().splitlines() if line.startswith("model name")]
+        model = lines[0].split(":", 1)[1].strip() if lines else model
+    return f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}, no GPU used"
+
+
+def _mean(values: list) -> float | None:
+    numbers = [v for v in values if v is not None and v != ""]
+    return float(np.mean(numbers)) if numbers else None
+
+
+def _fmt(value: float | None, digits: int = 2) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def grouped(rows: list[dict], by: tuple[str, ...]) -> dict[tuple, list[dict]]:
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for row in rows:
+        groups[tuple(row[key] for key in by)].append(row)
+    return groups
+
+
+def write_csv(rows: list[dict], path: Path) -> None:
+    fields = list(dict.fromkeys(key for row in rows for key in row))
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def mean_table(rows: list[dict], by: tuple[str, ...], columns: tuple[str, ...]) -> list[str]:
+    """Markdown table of the mean of `columns` over rows grouped by `by` (in first-seen order)."""
+    lines = ["| " + " | ".join((*by, "clips", *columns)) + " |", "|" + "---|" * (len(by) + 1 + len(columns))]
+    for key, group in grouped(rows, by).items():
+        means = [_fmt(_mean([r.get(c) for r in group])) for c in columns]
+        lines.append("| " + " | ".join((*map(str, key), str(len(group)), *means)) + " |")
+    return lines
+
+
+def plot(rows: list[dict], path: Path, x: str, series: str, metrics: tuple[str, ...], title: str) -> None:
+    """One PNG: a panel per metric, quality against `x`, one line per `series` value (means per target)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    shown = [m for m in metrics if any(r.get(m) is not None for r in rows)]
+    fig, axes = plt.subplots(1, len(shown), figsize=(4.2 * len(shown), 3.6), squeeze=False)
+    for axis, metric in zip(axes[0], shown, strict=True):
+        for name, group in grouped(rows, (series,)).items():
+            points = sorted(
+                (_mean([r[x] for r in g]), _mean([r.get(metric) for r in g]))
+                for g in grouped(group, ("target_kbps",)).values()
+            )
+            points = [(px, py) for px, py in points if px is not None and py is not None]
+            if points:
+                axis.plot(*zip(*points, strict=True), marker="o", label=name[0])
+        axis.set_xlabel(x)
+        axis.set_ylabel(metric)
+        axis.grid(alpha=0.3)
+    axes[0][0].legend(fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)

@@ -1,0 +1,125 @@
+"""Quality of a decoded signal against its reference: SNR, SI-SDR, LSD, and PESQ/STOI where installed.
+
+    scores = score(reference, decoded, sample_rate)     # both (frames,) or (frames, channels)
+
+Lossy codecs delay their output, so `score` first aligns the test signal to the
+reference by cross-correlation (`align`). PESQ (wide band) and STOI come from the
+optional `pesq` and `pystoi` packages (`pip install -e '.[eval]'`); without them,
+or where they cannot score a signal, their entries are None.
+"""
+
+import numpy as np
+from scipy import signal
+
+LSD_WINDOW, LSD_HOP = 2048, 512
+PESQ_RATE = 16000  # wide-band PESQ is defined at 16 kHz
+MAX_DELAY_S = 0.25  # the longest codec delay align() looks for
+
+
+def _2d(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, np.float64)
+    return x[:, None] if x.ndim == 1 else x
+
+
+def snr_db(reference: np.ndarray, test: np.ndarray) -> float:
+    """10 log10(|r|^2 / |r - t|^2) over all samples and channels."""
+    r, t = _2d(reference), _2d(test)
+    return float(10 * np.log10(np.sum(r**2) / max(np.sum((r - t) ** 2), 1e-30)))
+
+
+def si_sdr_db(reference: np.ndarray, test: np.ndarray) -> float:
+    """Scale-invariant SDR (Le Roux et al. 2019), zero-mean, over all channels."""
+    r, t = _2d(reference), _2d(test)
+    r, t = r - r.mean(axis=0), t - t.mean(axis=0)
+    target = np.sum(t * r) / max(np.sum(r**2), 1e-30) * r
+    return float(10 * np.log10(max(np.sum(target**2), 1e-30) / max(np.sum((t - target) ** 2), 1e-30)))
+
+
+def _log_power(x: np.ndarray) -> np.ndarray:
+    """(frames, bins) log10 power of a centred, reflect-padded STFT with a periodic Hann window."""
+    if len(x) <= LSD_WINDOW // 2:
+        x = np.pad(x, (0, LSD_WINDOW // 2 + 1 - len(x)))
+    padded = np.pad(x, LSD_WINDOW // 2, mode="reflect")
+    frames = np.lib.stride_tricks.sliding_window_view(padded, LSD_WINDOW)[::LSD_HOP]
+    spectrum = np.fft.rfft(frames * signal.get_window("hann", LSD_WINDOW), axis=-1)
+    return np.log10(np.abs(spectrum) ** 2 + 1e-10)
+
+
+def lsd(reference: np.ndarray, test: np.ndarray) -> float:
+    """Log-spectral distance: mean over frames of sqrt(mean over bins of (L_ref - L_test)^2), mean over channels."""
+    r, t = _2d(reference), _2d(test)
+    if r.shape != t.shape:
+        raise ValueError(f"shapes differ: {r.shape} and {t.shape}")
+    per_channel = [
+        np.mean(np.sqrt(np.mean((_log_power(a) - _log_power(b)) ** 2, axis=-1))) for a, b in zip(r.T, t.T, strict=True)
+    ]
+    return float(np.mean(per_channel))
+
+
+def align(reference: np.ndarray, test: np.ndarray, sample_rate: int) -> np.ndarray:
+    """`test` shifted by the lag (up to MAX_DELAY_S) that best correlates it with `reference`, cut to its length."""
+    r, t = _2d(reference), _2d(test)
+    limit = int(MAX_DELAY_S * sample_rate)
+    corr = signal.correlate(t.sum(axis=1), r.sum(axis=1), mode="full", method="fft")
+    lags = np.arange(-len(r) + 1, len(t))
+    window = np.abs(lags) <= limit
+    lag = int(lags[window][np.argmax(corr[window])])
+    shifted = t[lag:] if lag >= 0 else np.concatenate([np.zeros((-lag, t.shape[1])), t])
+    out = np.zeros_like(r)
+    out[: min(len(r), len(shifted))] = shifted[: len(r)]
+    return out
+
+
+def resample(x: np.ndarray, rate: int, new_rate: int) -> np.ndarray:
+    """Polyphase resampling along time (exact ratio)."""
+    if rate == new_rate:
+        return np.asarray(x, np.float64)
+    g = np.gcd(rate, new_rate)
+    return signal.resample_poly(np.asarray(x, np.float64), new_rate // g, rate // g, axis=0)
+
+
+def pesq_wb(reference: np.ndarray, test: np.ndarray, sample_rate: int) -> float | None:
+    """Wide-band PESQ (MOS-LQO) of the channel mean at 16 kHz; None without `pesq` or when it cannot score."""
+    try:
+        from pesq import PesqError, pesq
+    except ImportError:
+        return None
+    r = resample(_2d(reference).mean(axis=1), sample_rate, PESQ_RATE)
+    t = resample(_2d(test).mean(axis=1), sample_rate, PESQ_RATE)
+    try:
+        return float(pesq(PESQ_RATE, r, t, "wb"))
+    except PesqError:  # no utterance found, or too short
+        return None
+
+
+def stoi(reference: np.ndarray, test: np.ndarray, sample_rate: int) -> float | None:
+    """STOI of the channel mean; None without `pystoi`."""
+    try:
+        from pystoi import stoi as _stoi
+    except ImportError:
+        return None
+    return float(_stoi(_2d(reference).mean(axis=1), _2d(test).mean(axis=1), sample_rate))
+
+
+def score(reference: np.ndarray, test: np.ndarray, sample_rate: int, speech: bool = True) -> dict[str, float | None]:
+    """Align `test` to `reference` (same rate and channels) and return every metric; PESQ/STOI only for speech."""
+    reference = _2d(reference)
+    if _2d(test).shape[1] != reference.shape[1]:
+        raise ValueError(f"channel counts differ: {reference.shape[1]} and {_2d(test).shape[1]}")
+    test = align(reference, test, sample_rate)
+    return {
+        "snr_db": snr_db(reference, test),
+        "si_sdr_db": si_sdr_db(reference, test),
+        "lsd": lsd(reference, test),
+        "pesq_wb": pesq_wb(reference, test, sample_rate) if speech else None,
+        "stoi": stoi(reference, test, sample_rate) if speech else None,
+    }
+
+
+def bitrate_kbps(size_bytes: int, seconds: float) -> float:
+    return size_bytes * 8 / seconds / 1000
+
+
+def compression_ratio(size_bytes: int, frames: int, channels: int) -> float:
+    """How many times smaller than 16-bit PCM."""
+    return frames * channels * 2 / size_bytes
