@@ -8,6 +8,8 @@ optional `pesq` and `pystoi` packages (`pip install -e '.[eval]'`); without them
 or where they cannot score a signal, their entries are None.
 """
 
+import warnings
+
 import numpy as np
 from scipy import signal
 
@@ -93,12 +95,15 @@ def pesq_wb(reference: np.ndarray, test: np.ndarray, sample_rate: int) -> float 
 
 
 def stoi(reference: np.ndarray, test: np.ndarray, sample_rate: int) -> float | None:
-    """STOI of the channel mean; None without `pystoi`."""
+    """STOI of the channel mean; None without `pystoi`, or when the clip has too few speech frames to score."""
     try:
         from pystoi import stoi as _stoi
     except ImportError:
         return None
-    return float(_stoi(_2d(reference).mean(axis=1), _2d(test).mean(axis=1), sample_rate))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        value = float(_stoi(_2d(reference).mean(axis=1), _2d(test).mean(axis=1), sample_rate))
+    return None if caught else value  # pystoi warns and returns 1e-5 when it cannot score
 
 
 def score(reference: np.ndarray, test: np.ndarray, sample_rate: int, speech: bool = True) -> dict[str, float | None]:
