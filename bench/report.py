@@ -54,8 +54,10 @@ def mean_table(rows: list[dict], by: tuple[str, ...], columns: tuple[str, ...]) 
     return lines
 
 
-def plot(rows: list[dict], path: Path, x: str, series: str, metrics: tuple[str, ...], title: str) -> None:
-    """One PNG: a panel per metric, quality against `x`, one line per `series` value (means per target)."""
+def plot(
+    rows: list[dict], path: Path, x: str, series: str, metrics: tuple[str, ...], title: str, point: str = "target_kbps"
+) -> None:
+    """One PNG: a panel per metric against `x`, a line per `series` value, a point per `point` value (means)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -66,8 +68,7 @@ def plot(rows: list[dict], path: Path, x: str, series: str, metrics: tuple[str, 
     for axis, metric in zip(axes[0], shown, strict=True):
         for name, group in grouped(rows, (series,)).items():
             points = sorted(
-                (_mean([r[x] for r in g]), _mean([r.get(metric) for r in g]))
-                for g in grouped(group, ("target_kbps",)).values()
+                (_mean([r[x] for r in g]), _mean([r.get(metric) for r in g])) for g in grouped(group, (point,)).values()
             )
             points = [(px, py) for px, py in points if px is not None and py is not None]
             if points:

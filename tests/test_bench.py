@@ -1,0 +1,43 @@
+"""The benchmarks' quick modes run end to end and write what they promise (a smoke test, no timings asserted)."""
+
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parent.parent
+
+
+def quick(module: str, out: Path) -> list[dict]:
+    subprocess.run([sys.executable, "-m", module, "--quick", "--out", out], cwd=ROOT, check=True, capture_output=True)
+    assert "Command:" in out.with_suffix(".md").read_text()
+    with open(out.with_suffix(".csv")) as f:
+        return list(csv.DictReader(f))
+
+
+def test_rd_quick_codes_one_clip_with_every_contender(tmp_path):
+    rows = quick("bench.rd", tmp_path / "rd")
+    assert {r["codec"] for r in rows} == {"ddcodec", "mp3", "vorbis", "opus", "reference", "flac"}
+    assert all(float(r["kbps"]) > 0 for r in rows)
+    assert all(float(r["snr_db"]) < 60 for r in rows if r["codec"] != "flac")
+    assert (tmp_path / "rd_digits.png").stat().st_size > 1000
+
+
+def test_denoise_quick_scores_every_method_in_every_condition(tmp_path):
+    pytest.importorskip("noisereduce")
+    rows = quick("bench.denoise", tmp_path / "denoise")
+    methods = {"noisy input", "wiener", "noisereduce", "ddcodec", "opus", "mp3"}
+    assert {(r["condition"], r["method"]) for r in rows} == {
+        (c, m) for c in ("white 0 dB", "white 10 dB", "pink 5 dB") for m in methods
+    }
+    noisy = {r["condition"]: float(r["snr_db"]) for r in rows if r["method"] == "noisy input"}
+    assert noisy == pytest.approx({"white 0 dB": 0.0, "white 10 dB": 10.0, "pink 5 dB": 5.0}, abs=0.01)
+    assert (tmp_path / "denoise.png").stat().st_size > 1000
+
+
+def test_speed_quick_measures_both_directions(tmp_path):
+    (row,) = quick("bench.speed", tmp_path / "speed")
+    assert float(row["encode_rtf"]) > 0 and float(row["decode_rtf"]) > 0
+    assert float(row["decode_peak_rss_mb"]) < float(row["encode_peak_rss_mb"])  # the decoder never loads torch
