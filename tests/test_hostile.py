@@ -14,6 +14,14 @@ from codec import bitstream
 from codec.bitstream import FIELDS, Header
 
 
+@pytest.mark.parametrize("name", ["digit_mono_8k", "tone_3ch_11k", "trumpet_stereo_44k"])
+def test_every_truncation_of_a_real_file_is_a_truncated_error(name):
+    data = (VECTORS / f"{name}.ddc").read_bytes()
+    for cut in range(len(data)):
+        with pytest.raises(codec.TruncatedError):
+            codec.decode(data[:cut])
+
+
 def test_every_single_bit_flip_of_a_vector_is_rejected():
     data = (VECTORS / "digit_mono_8k.ddc").read_bytes()
     for bit in range(8 * len(data)):
