@@ -10,16 +10,13 @@ kbps; noisereduce's spectral gating (if installed) and scipy's Wiener filter.
 Writes OUT.csv, OUT.md (means per condition and method) and OUT.png.
 """
 
-import argparse
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 from scipy import signal
 
 from bench import contenders, report
-from bench.clips import BUNDLED, Clip, load_clips
+from bench.clips import Clip, load_clips
 from codec import metrics
 
 CONDITIONS = {"white 0 dB": ("white", 0.0), "white 10 dB": ("white", 10.0), "pink 5 dB": ("pink", 5.0)}
@@ -83,13 +80,8 @@ def run(clips: list[Clip], kbps: float, iterations: int | None) -> list[dict]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--corpus", type=Path, default=BUNDLED)
-    parser.add_argument("--kbps", type=float, default=24.0)
-    parser.add_argument("--iterations", type=int, default=None, help="ddcodec fit steps (default: the encoder's)")
-    parser.add_argument("--excerpt", type=float, default=10.0)
-    parser.add_argument("--quick", action="store_true", help="half a second of one clip, 20 iterations")
-    parser.add_argument("--out", type=Path, default=Path("bench/out/denoise"))
+    parser = report.parser(__doc__, "denoise")
+    parser.add_argument("--kbps", type=float, default=24.0, help="bitrate of the codecs")
     args = parser.parse_args()
     excerpt, iterations = (0.5, 20) if args.quick else (args.excerpt, args.iterations)
     clips = [c for c in load_clips(args.corpus, excerpt) if c.category == "speech"][: 1 if args.quick else None]
@@ -98,11 +90,7 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     report.write_csv(rows, args.out.with_suffix(".csv"))
     lines = [
-        "# Denoising benchmark",
-        "",
-        f"Command: `python -m bench.denoise {' '.join(sys.argv[1:])}`  ",
-        f"Machine: {report.machine()}; took {(time.perf_counter() - began) / 60:.1f} min.",
-        "",
+        *report.preamble("Denoising benchmark", "bench.denoise", time.perf_counter() - began),
         f"Speech plus noise, scored against the clean speech; codecs at {args.kbps:g} kbps. Means over clips.",
         "",
         *report.mean_table(rows, ("condition", "method"), ("kbps", *report.METRICS)),

@@ -11,7 +11,6 @@ category) and OUT_<category>.png (quality against real kbps, a line per codec).
 """
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
@@ -64,18 +63,14 @@ def run(clips: list[Clip], targets: list[float], iterations: int | None, referen
     return rows
 
 
-def write(rows: list[dict], out: Path, command: str, took: float) -> None:
+def write(rows: list[dict], out: Path, took: float) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     report.write_csv(rows, out.with_suffix(".csv"))
     lossy = [r for r in rows if r["codec"] != "flac"]
     flac = [r for r in rows if r["codec"] == "flac"]
     columns = ("kbps", "ratio_vs_pcm16", *report.METRICS, "encode_s")
     lines = [
-        "# Rate-distortion benchmark",
-        "",
-        f"Command: `{command}`  ",
-        f"Machine: {report.machine()}; took {took / 60:.1f} min.",
-        "",
+        *report.preamble("Rate-distortion benchmark", "bench.rd", took),
         "Means per category, codec and target (per-clip rows in the CSV). PESQ-WB and STOI for speech and digits.",
         "",
         *report.mean_table(lossy, ("category", "target_kbps", "codec"), columns),
@@ -91,18 +86,13 @@ def write(rows: list[dict], out: Path, command: str, took: float) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--corpus", type=Path, default=BUNDLED)
+    parser = report.parser(__doc__, "rd")
     parser.add_argument("--targets", type=float, nargs="+", default=[12, 24, 48, 64], help="kbps")
-    parser.add_argument("--iterations", type=int, default=None, help="ddcodec fit steps (default: the encoder's)")
     parser.add_argument("--reference-iterations", type=int, default=None, help="default: as --iterations, or 1500")
     parser.add_argument("--reference-targets", type=float, nargs="+", help="kbps to run the reference at (default all)")
     parser.add_argument(
         "--reference-categories", nargs="+", default=["speech", "music", "digits"], help="its cost grows as k^2"
     )
-    parser.add_argument("--excerpt", type=float, default=10.0, help="seconds of each clip")
-    parser.add_argument("--quick", action="store_true", help="one short clip, two targets, 20 iterations")
-    parser.add_argument("--out", type=Path, default=Path("bench/out/rd"))
     args = parser.parse_args()
     if args.quick:
         clips = load_clips(BUNDLED, excerpt_s=0.5, limit=1)
@@ -116,7 +106,7 @@ def main() -> None:
     )
     began = time.perf_counter()
     rows = run(clips, args.targets, args.iterations, reference)
-    write(rows, args.out, "python -m bench.rd " + " ".join(sys.argv[1:]), time.perf_counter() - began)
+    write(rows, args.out, time.perf_counter() - began)
     print(f"wrote {args.out}.md, .csv and plots")
 
 

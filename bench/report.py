@@ -1,12 +1,16 @@
 """Benchmark rows -> CSV (every row), markdown (means per category, codec and target) and PNG plots."""
 
+import argparse
 import csv
 import os
 import platform
+import sys
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
+
+from bench.clips import BUNDLED
 
 METRICS = ("snr_db", "si_sdr_db", "lsd", "pesq_wb", "stoi")
 
@@ -19,6 +23,28 @@ def machine() -> str:
         lines = [line for line in cpuinfo.read_text().splitlines() if line.startswith("model name")]
         model = lines[0].split(":", 1)[1].strip() if lines else model
     return f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}, no GPU used"
+
+
+def parser(doc: str, name: str) -> argparse.ArgumentParser:
+    """The options every benchmark shares; `name` sets the default output stem bench/out/NAME."""
+    p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--corpus", type=Path, default=BUNDLED, help="folder of clips (default: the bundled ones)")
+    p.add_argument("--iterations", type=int, default=None, help="ddcodec fit steps (default: the encoder's)")
+    p.add_argument("--excerpt", type=float, default=10.0, help="seconds of each clip")
+    p.add_argument("--quick", action="store_true", help="half a second of one clip, 20 iterations: a smoke test")
+    p.add_argument("--out", type=Path, default=Path("bench/out") / name, help="output stem (.md, .csv, .png)")
+    return p
+
+
+def preamble(title: str, module: str, took: float) -> list[str]:
+    """A results file's first lines: title, the command that remakes it, the machine and the time it took."""
+    return [
+        f"# {title}",
+        "",
+        f"Command: `python -m {module} {' '.join(sys.argv[1:])}`  ",
+        f"Machine: {machine()}; took {took / 60:.1f} min.",
+        "",
+    ]
 
 
 def _mean(values: list) -> float | None:

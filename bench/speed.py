@@ -13,7 +13,6 @@ two FLOPs a multiply-add (elementwise work not counted). The machine's peak is
 measured as the GFLOP/s of a large float32 matmul in torch.
 """
 
-import argparse
 import io
 import json
 import subprocess
@@ -27,7 +26,7 @@ import torch
 
 import codec
 from bench import report
-from bench.clips import BUNDLED, Clip, load_clips
+from bench.clips import Clip, load_clips
 from codec.bitstream import Header
 from codec.encoder import FitConfig
 
@@ -101,18 +100,13 @@ def measure(clip: Clip, kbps: float, iterations: int | None, folder: Path) -> di
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--corpus", type=Path, default=BUNDLED)
-    parser.add_argument("--iterations", type=int, default=None, help="fit steps (default: the encoder's)")
-    parser.add_argument("--excerpt", type=float, default=10.0)
-    parser.add_argument("--quick", action="store_true", help="half a second of speech, 20 iterations")
-    parser.add_argument("--out", type=Path, default=Path("bench/out/speed"))
-    args = parser.parse_args()
+    args = report.parser(__doc__, "speed").parse_args()
     excerpt, iterations = (0.5, 20) if args.quick else (args.excerpt, args.iterations)
     clips = load_clips(args.corpus, excerpt)
     picks = [next(c for c in clips if c.category == "speech")]
     stereo = [c for c in clips if c.category == "music" and c.rate == 44100 and c.audio.shape[1] == 2]
     picks += [] if args.quick or not stereo else [max(stereo, key=lambda c: c.seconds)]
+    began = time.perf_counter()
     peak = matmul_peak_gflops()
     with tempfile.TemporaryDirectory() as folder:
         rows = [measure(c, TARGETS[c.category], iterations, Path(folder)) for c in picks]
@@ -120,10 +114,8 @@ def main() -> None:
     report.write_csv(rows, args.out.with_suffix(".csv"))
     columns = list(rows[0])
     lines = [
-        "# Speed benchmark",
-        "",
-        f"Command: `python -m bench.speed {' '.join(sys.argv[1:])}`  ",
-        f"Machine: {report.machine()}. Measured float32 matmul peak (torch, 2048^2): {peak:.0f} GFLOP/s.",
+        *report.preamble("Speed benchmark", "bench.speed", time.perf_counter() - began),
+        f"Measured float32 matmul peak (torch, 2048^2): {peak:.0f} GFLOP/s.",
         "",
         "| " + " | ".join(columns) + " |",
         "|" + "---|" * len(columns),
