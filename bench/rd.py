@@ -36,18 +36,27 @@ def row(clip: Clip, coded: contenders.Coded, target: float | str) -> dict:
     }
 
 
-def run(clips: list[Clip], targets: list[float], iterations: int | None, reference: argparse.Namespace) -> list[dict]:
-    """Every clip at every target; the reference recipe only where `reference` (targets, categories) says."""
+CODECS = ("ddcodec", *contenders.LOSSY, "flac", "reference")
+
+
+def run(clips: list[Clip], args: argparse.Namespace) -> list[dict]:
+    """Every clip at every target with args.codecs; the reference only at its targets and categories."""
     rows = []
     for clip in clips:
-        for target in targets:
-            coded = [contenders.ddcodec(clip, target, iterations)]
-            coded += [contenders.lossy(clip, target, name) for name in contenders.LOSSY]
-            if target in reference.targets and clip.category in reference.categories:
-                coded.append(contenders.reference_recipe(clip, target, reference.iterations))
+        for target in args.targets:
+            coded = [contenders.ddcodec(clip, target, args.iterations)] if "ddcodec" in args.codecs else []
+            coded += [contenders.lossy(clip, target, name) for name in contenders.LOSSY if name in args.codecs]
+            if (
+                "reference" in args.codecs
+                and target in args.reference.targets
+                and clip.category in args.reference.categories
+            ):
+                coded.append(contenders.reference_recipe(clip, target, args.reference.iterations))
             for c in coded:
                 rows.append(row(clip, c, target))
                 print(f"{clip.name} {c.codec} {target}k -> {rows[-1]['kbps']:.1f}k snr {rows[-1]['snr_db']:.2f}")
+        if "flac" not in args.codecs:
+            continue
         size = contenders.flac_size(clip)
         rows.append(
             {
@@ -88,6 +97,7 @@ def write(rows: list[dict], out: Path, took: float) -> None:
 def main() -> None:
     parser = report.parser(__doc__, "rd")
     parser.add_argument("--targets", type=float, nargs="+", default=[12, 24, 48, 64], help="kbps")
+    parser.add_argument("--codecs", nargs="+", choices=CODECS, default=list(CODECS))
     parser.add_argument("--reference-iterations", type=int, default=None, help="default: as --iterations, or 1500")
     parser.add_argument("--reference-targets", type=float, nargs="+", help="kbps to run the reference at (default all)")
     parser.add_argument(
@@ -99,13 +109,13 @@ def main() -> None:
         args.targets, args.iterations, args.reference_iterations = [16, 32], 20, 20
     else:
         clips = load_clips(args.corpus, args.excerpt)
-    reference = argparse.Namespace(
+    args.reference = argparse.Namespace(
         iterations=args.reference_iterations or args.iterations or 1500,
         targets=args.reference_targets or args.targets,
         categories=args.reference_categories,
     )
     began = time.perf_counter()
-    rows = run(clips, args.targets, args.iterations, reference)
+    rows = run(clips, args)
     write(rows, args.out, time.perf_counter() - began)
     print(f"wrote {args.out}.md, .csv and plots")
 
