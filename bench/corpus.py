@@ -14,18 +14,12 @@ import io
 import time
 from pathlib import Path
 
-import numpy as np
 import soundfile
 
 import codec
+from bench.clips import AUDIO_SUFFIXES
 from codec.encoder import FitConfig
-
-AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".mp3", ".aiff"}
-
-
-def snr_db(ref: np.ndarray, test: np.ndarray) -> float:
-    noise = np.sum((ref.astype(np.float64) - test) ** 2)
-    return float(10 * np.log10(np.sum(ref.astype(np.float64) ** 2) / max(noise, 1e-30)))
+from codec.metrics import snr_db
 
 
 def ladder(sample_rate: int, channels: int) -> list[float]:
