@@ -5,8 +5,9 @@
     python -m bench.speed --quick                            # a smoke test
 
 Speech at 16 kHz (24 kbps) and music at 44.1 kHz stereo (64 kbps), 10-second
-excerpts. Each encode and decode runs in a fresh process, which reports its
-own wall time and peak RSS (VmHWM, Linux). Real-time factor = audio seconds / wall seconds.
+excerpts, with the SNR and LSD reached (the quality those seconds buy). Each
+encode and decode runs in a fresh process, which reports its own wall time and
+peak RSS (VmHWM, Linux). Real-time factor = audio seconds / wall seconds.
 The fit's FLOPs are counted from the network shape: a forward pass costs
 k^2 n0 (2^d - 1) + C k L multiply-adds per segment, a backward pass twice that,
 two FLOPs a multiply-add (elementwise work not counted). The machine's peak is
@@ -27,6 +28,7 @@ import torch
 import codec
 from bench import report
 from bench.clips import Clip, load_clips
+from codec import metrics
 from codec.bitstream import Header
 from codec.encoder import FitConfig
 
@@ -79,6 +81,7 @@ def measure(clip: Clip, kbps: float, iterations: int | None, folder: Path) -> di
     encode = in_child({"verb": "encode", "audio": str(wav), "ddc": str(ddc), "kbps": kbps, "iterations": iterations})
     decode = in_child({"verb": "decode", "ddc": str(ddc)})
     header = codec.read_header(io.BytesIO(ddc.read_bytes()))
+    decoded, _ = codec.decode(ddc.read_bytes())
     steps = iterations or FitConfig().iterations
     return {
         "clip": clip.name,
@@ -89,6 +92,8 @@ def measure(clip: Clip, kbps: float, iterations: int | None, folder: Path) -> di
         "iterations": steps,
         "width": header.width,
         "segments": header.segments,
+        "snr_db": metrics.snr_db(clip.audio, decoded),
+        "lsd": metrics.lsd(clip.audio, decoded),
         "encode_s": encode["seconds"],
         "encode_rtf": clip.seconds / encode["seconds"],
         "encode_peak_rss_mb": encode["peak_rss_mb"],
