@@ -148,7 +148,7 @@ def evaluate(
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the scores as JSON.")] = False,
 ) -> None:
-    """Score TEST against REFERENCE: SNR, SI-SDR, LSD, PESQ-WB and STOI (with the [eval] extra), kbps.
+    """Score TEST against REFERENCE: SNR, SI-SDR, LSD, PESQ-WB and STOI (these two need the eval extra), kbps.
 
     TEST is aligned to REFERENCE by cross-correlation and resampled to its rate
     first. kbps and the compression ratio are TEST's file size over its duration.
