@@ -83,11 +83,14 @@ def write(rows: list[dict], out: Path, took: float) -> None:
         "Means per category, codec and target (per-clip rows in the CSV). PESQ-WB and STOI for speech and digits.",
         "",
         *report.mean_table(lossy, ("category", "target_kbps", "codec"), columns),
-        "",
-        "FLAC (lossless, 16-bit, level 8):",
-        "",
-        *report.mean_table(flac, ("category",), ("kbps", "ratio_vs_pcm16")),
     ]
+    if flac:
+        lines += [
+            "",
+            "FLAC (lossless, 16-bit, level 8):",
+            "",
+            *report.mean_table(flac, ("category",), ("kbps", "ratio_vs_pcm16")),
+        ]
     out.with_suffix(".md").write_text("\n".join(lines) + "\n")
     for (category,), group in report.grouped(lossy, ("category",)).items():
         path = out.parent / f"{out.name}_{category}.png"
