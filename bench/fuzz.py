@@ -47,7 +47,9 @@ def seal(header: Header, raw: bytes | None = None, compressed: bytes | None = No
 
 
 def parse(data: bytes) -> tuple[Header, bytes]:
-    return bitstream.read(io.BytesIO(data))
+    """A valid file's header and raw (decompressed) payload."""
+    header, exponents, codes = bitstream.read(io.BytesIO(data))
+    return header, bitstream.join_payload(exponents, codes, header.code_bytes)
 
 
 def flip_bits(rng: np.random.Generator, data: bytes) -> bytes:
@@ -228,7 +230,7 @@ def worst_cases(sizes: list[int]) -> list[str]:
         for what, key in (("raw payload", lambda h: h.raw_payload_bytes), ("work", lambda h: h.decode_work)):
             h = heaviest(samples, key)
             raw = np.frombuffer(rng.bytes(h.raw_payload_bytes), np.uint8) % 255  # codes within levels 127
-            data = seal(h, raw.astype(np.uint8).tobytes())
+            data = seal(h, raw.tobytes())
             tracemalloc.start()
             began = time.perf_counter()
             judge(data)

@@ -174,8 +174,8 @@ def read_header(fileobj: BinaryIO) -> Header:
     return header
 
 
-def read(fileobj: BinaryIO) -> tuple[Header, bytes]:
-    """Read a whole .ddc stream: the validated header and the decompressed payload."""
+def read(fileobj: BinaryIO) -> tuple[Header, np.ndarray, list[np.ndarray]]:
+    """Read a whole .ddc stream: the validated header and its checked payload, split as by split_payload."""
     header = read_header(fileobj)
     compressed = read_exact(fileobj, header.payload_bytes, "payload")
     if fileobj.read(1):
@@ -190,11 +190,11 @@ def read(fileobj: BinaryIO) -> tuple[Header, bytes]:
         raise FormatError(f"payload is not a valid zstd frame: {exc}") from None
     if len(raw) != expected:
         raise FormatError(f"payload decompresses to {len(raw)} bytes, header implies {expected}")
-    _, codes = split_payload(header, raw)
+    exponents, codes = split_payload(header, raw)
     for index, c in enumerate(codes):
         if c.size and int(c.max()) > 2 * header.levels:  # zigzag of +-levels is at most 2 * levels
             raise FormatError(f"tensor {index} has a code beyond levels={header.levels}")
-    return header, raw
+    return header, exponents, codes
 
 
 def compress_payload(raw: bytes) -> bytes:
@@ -204,20 +204,21 @@ def compress_payload(raw: bytes) -> bytes:
 
 
 def split_payload(header: Header, raw: bytes) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Raw payload -> (step exponents (S, T) uint8, zigzag codes per tensor (S, numel) uint16).
+    """Raw payload -> (step exponents (S, T) uint8, zigzag codes per tensor (S, numel)).
 
     Payload order: all step exponents segment-major, then for each tensor in
     bitstream order its codes for every segment, low-byte plane first, then the
-    high-byte plane when code_bytes is 2.
+    high-byte plane when code_bytes is 2. One-byte codes are read-only uint8 views
+    of `raw` (no copy); two-byte codes are uint16 arrays.
     """
     segments, shapes, width = header.segments, header.shapes, header.code_bytes
     exponents = np.frombuffer(raw, np.uint8, segments * len(shapes)).reshape(segments, len(shapes))
     offset, codes = exponents.size, []
     for shape in shapes:
         count = segments * int(np.prod(shape))
-        planes = np.frombuffer(raw, np.uint8, count * width, offset).reshape(width, count).astype(np.uint16)
+        planes = np.frombuffer(raw, np.uint8, count * width, offset).reshape(width, count)
         offset += count * width
-        value = planes[0] if width == 1 else planes[0] | (planes[1] << 8)
+        value = planes[0] if width == 1 else planes[0].astype(np.uint16) | (planes[1].astype(np.uint16) << 8)
         codes.append(value.reshape(segments, -1))
     return exponents, codes
 

@@ -112,9 +112,9 @@ def decode(
     try:
         fmt = output_format(target)
         with _open_input(source) as fileobj:
-            header, raw = bitstream.read(fileobj)
+            header, exponents, codes = bitstream.read(fileobj)
         with atomic_output(target, force, protect=[source]) as out:
-            write_pcm16(out, iter_blocks(header, raw), header.sample_rate, header.channels, fmt)
+            write_pcm16(out, iter_blocks(header, exponents, codes), header.sample_rate, header.channels, fmt)
     except DdcodecError as exc:
         raise fail(str(exc)) from None
     status(f"{target}: {header.duration:.2f} s decoded in {time.perf_counter() - started:.2f} s", quiet)
@@ -128,7 +128,7 @@ def info(
     """Describe a .ddc file's header (the payload is checked too)."""
     try:
         with _open_input(source) as fileobj:
-            header, _ = bitstream.read(fileobj)
+            header, *_ = bitstream.read(fileobj)
     except DdcodecError as exc:
         raise fail(str(exc)) from None
     summary = _describe(header)

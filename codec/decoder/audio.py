@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from codec.bitstream import Header, split_payload
+from codec.bitstream import Header
 from codec.decoder.forward import forward
 from codec.decoder.weights import dequantize
 from codec.layout import crossfade, input_length, params_per_segment
@@ -16,9 +16,8 @@ from codec.noise import input_noise
 MAX_WORK = 2**22  # activations, and separately weights, per forward call (~32 MiB each as float64)
 
 
-def iter_runs(header: Header, raw: bytes) -> Iterator[np.ndarray]:
-    """Consecutive runs of decoded segments, each (n, C, L) float64, in order. `raw` comes from bitstream.read."""
-    exponents, codes = split_payload(header, raw)
+def iter_runs(header: Header, exponents: np.ndarray, codes: list[np.ndarray]) -> Iterator[np.ndarray]:
+    """Consecutive runs of decoded segments, each (n, C, L) float64, in order, from bitstream.read's payload."""
     z = input_noise(header.seed, header.width, input_length(header.segment_length, header.depth))
     per_segment = max(
         header.width * header.segment_length, params_per_segment(header.width, header.depth, header.channels)
@@ -30,7 +29,7 @@ def iter_runs(header: Header, raw: bytes) -> Iterator[np.ndarray]:
         yield forward(weights, z, header.depth)
 
 
-def iter_blocks(header: Header, raw: bytes) -> Iterator[np.ndarray]:
+def iter_blocks(header: Header, exponents: np.ndarray, codes: list[np.ndarray]) -> Iterator[np.ndarray]:
     """Decoded audio as consecutive (frames, C) float32 blocks, exactly header.frames in total.
 
     Each run of n segments is crossfaded in one go: segment j's head is faded in and
@@ -40,7 +39,7 @@ def iter_blocks(header: Header, raw: bytes) -> Iterator[np.ndarray]:
     """
     hop, overlap, fade = header.segment_length - header.overlap, header.overlap, crossfade(header.overlap)
     left, first, pending = header.frames, 0, None
-    for y in iter_runs(header, raw):
+    for y in iter_runs(header, exponents, codes):
         n, channels, _ = y.shape
         final = first + n == header.segments
         y[int(first == 0) :, :, :overlap] *= fade  # no fade-in for the very first segment

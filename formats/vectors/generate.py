@@ -75,7 +75,8 @@ def invalid_vectors(good: bytes) -> dict[str, bytes]:
 
 def code_beyond_levels(header: bitstream.Header, good: bytes) -> bytes:
     """Same file, but the first code of the first tensor exceeds levels; CRCs valid."""
-    raw = bytearray(bitstream.read(io.BytesIO(good))[1])
+    _, exponents, codes = bitstream.read(io.BytesIO(good))
+    raw = bytearray(bitstream.join_payload(exponents, codes, header.code_bytes))
     raw[header.segments * len(header.shapes)] = 2 * header.levels + 1
     payload = bitstream.compress_payload(bytes(raw))
     fixed = dataclasses.replace(header, crc_payload=zlib.crc32(payload), payload_bytes=len(payload))
