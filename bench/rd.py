@@ -19,21 +19,23 @@ from bench.clips import BUNDLED, Clip, load_clips
 from codec import metrics
 
 
-def row(clip: Clip, coded: contenders.Coded, target: float | str) -> dict:
-    scores = metrics.score(clip.audio, coded.decoded, clip.rate, speech=clip.category != "music")
-    frames, channels = clip.audio.shape
+def sized(clip: Clip, codec: str, target: float | str, size: int) -> dict:
+    """The columns every row has: which clip, which codec at which target, and what its bytes come to."""
     return {
         "clip": clip.name,
         "category": clip.category,
         "seconds": round(clip.seconds, 2),
-        "codec": coded.codec,
+        "codec": codec,
         "target_kbps": target,
-        "kbps": metrics.bitrate_kbps(coded.size, clip.seconds),
-        "ratio_vs_pcm16": metrics.compression_ratio(coded.size, frames, channels),
-        **scores,
-        "encode_s": coded.encode_s,
-        "decode_s": coded.decode_s,
+        "kbps": metrics.bitrate_kbps(size, clip.seconds),
+        "ratio_vs_pcm16": metrics.compression_ratio(size, *clip.audio.shape),
     }
+
+
+def row(clip: Clip, coded: contenders.Coded, target: float) -> dict:
+    scores = metrics.score(clip.audio, coded.decoded, clip.rate, speech=clip.category != "music")
+    timings = {"encode_s": coded.encode_s, "decode_s": coded.decode_s}
+    return sized(clip, coded.codec, target, coded.size) | scores | timings
 
 
 CODECS = ("ddcodec", *contenders.LOSSY, "flac", "reference")
@@ -57,18 +59,7 @@ def run(clips: list[Clip], args: argparse.Namespace) -> list[dict]:
                 print(f"{clip.name} {c.codec} {target}k -> {rows[-1]['kbps']:.1f}k snr {rows[-1]['snr_db']:.2f}")
         if "flac" not in args.codecs:
             continue
-        size = contenders.flac_size(clip)
-        rows.append(
-            {
-                "clip": clip.name,
-                "category": clip.category,
-                "seconds": round(clip.seconds, 2),
-                "codec": "flac",
-                "target_kbps": "lossless",
-                "kbps": metrics.bitrate_kbps(size, clip.seconds),
-                "ratio_vs_pcm16": metrics.compression_ratio(size, *clip.audio.shape),
-            }
-        )
+        rows.append(sized(clip, "flac", "lossless", contenders.flac_size(clip)))
     return rows
 
 

@@ -80,8 +80,9 @@ def measure(clip: Clip, kbps: float, iterations: int | None, folder: Path) -> di
     soundfile.write(wav, clip.audio, clip.rate, subtype="FLOAT")
     encode = in_child({"verb": "encode", "audio": str(wav), "ddc": str(ddc), "kbps": kbps, "iterations": iterations})
     decode = in_child({"verb": "decode", "ddc": str(ddc)})
-    header = codec.read_header(io.BytesIO(ddc.read_bytes()))
-    decoded, _ = codec.decode(ddc.read_bytes())
+    data = ddc.read_bytes()
+    header = codec.read_header(io.BytesIO(data))
+    decoded, _ = codec.decode(data)
     steps = iterations or FitConfig().iterations
     return {
         "clip": clip.name,

@@ -88,9 +88,9 @@ def encode(
             header = encode_stream(audio, sample_rate, fileobj, rate, seed, config, progress)
     except DdcodecError as exc:
         raise fail(str(exc)) from None
-    size = bitstream.HEADER_BYTES + header.payload_bytes
+    summary = _describe(header)
     status(
-        f"{target}: {size} bytes, {size * 8 / header.duration / 1000:.2f} kbps, "
+        f"{target}: {summary['file_bytes']} bytes, {summary['bitrate_kbps']:.2f} kbps, "
         f"{header.duration:.2f} s in {time.perf_counter() - started:.1f} s",
         quiet,
     )

@@ -108,9 +108,9 @@ def stoi(reference: np.ndarray, test: np.ndarray, sample_rate: int) -> float | N
 
 def score(reference: np.ndarray, test: np.ndarray, sample_rate: int, speech: bool = True) -> dict[str, float | None]:
     """Align `test` to `reference` (same rate and channels) and return every metric; PESQ/STOI only for speech."""
-    reference = _2d(reference)
-    if _2d(test).shape[1] != reference.shape[1]:
-        raise ValueError(f"channel counts differ: {reference.shape[1]} and {_2d(test).shape[1]}")
+    reference, test = _2d(reference), _2d(test)
+    if test.shape[1] != reference.shape[1]:
+        raise ValueError(f"channel counts differ: {reference.shape[1]} and {test.shape[1]}")
     test = align(reference, test, sample_rate)
     return {
         "snr_db": snr_db(reference, test),
