@@ -15,6 +15,7 @@ listed with its case number. tests/test_hostile.py runs a short slice of it.
 import argparse
 import dataclasses
 import io
+import itertools
 import time
 import tracemalloc
 import zlib
@@ -120,8 +121,10 @@ def new_network(rng: np.random.Generator, data: bytes) -> bytes:
     depth = int(rng.integers(1, 8))
     granule = 1 << (depth - 1)
     length = granule * int(rng.integers(1, max(2, 4096 // granule)))
+    spectral = rng.random() < 0.5  # half of them Griffin-Lim files, mostly small enough to pass rule 7b
     shape = dict(
-        channels=int(rng.integers(1, 9)),
+        synthesis=int(rng.integers(8, 13)) if spectral else 0,
+        channels=int(rng.integers(1, 3 if spectral else 9)),
         frames=int(rng.integers(1, 3 * length + 2)),
         width=int(rng.integers(1, 33)),
         depth=depth,
@@ -203,14 +206,16 @@ def run_cases(seed: int, cases: int, start: int = 0, memory: bool = False) -> di
 def heaviest(samples: int, key: Callable[[Header], int]) -> Header:
     """The valid header for about `samples` decoded samples that maximizes key (raw payload or work)."""
     best = None
-    for channels in (1, 8):
+    for channels, synthesis in itertools.product((1, 8), (0, 8, 12)):
         frames = max(1, samples // channels)
+        rows = channels * ((1 << synthesis) // 2 + 1 if synthesis else 1)
         for depth in (1, 2, 4, 6, 9, 12, 16):
             for width in (1, 2, 4, 8, 16, 32, 64, 128, 256):
-                for length in sorted({1 << (depth - 1), 1 << 12, 1 << 16, 2**21 // width}):
+                spectral = {32, 2**20 // rows} if synthesis else set()
+                for length in sorted({1 << (depth - 1), 1 << 12, 1 << 16, 2**21 // width} | spectral):
                     if length % (1 << (depth - 1)):
                         continue
-                    h = Header(8000, channels, frames, 1, width, depth, 0, length, 0, 127, 0, 1)
+                    h = Header(8000, channels, frames, 1, width, depth, synthesis, length, 0, 127, 0, 1)
                     try:
                         bitstream.validate(h)
                     except codec.FormatError:
@@ -223,11 +228,15 @@ def heaviest(samples: int, key: Callable[[Header], int]) -> Header:
 
 def worst_cases(sizes: list[int]) -> list[str]:
     """Decode the heaviest files the rules allow at each declared size; report time and peak memory."""
-    rows = ["| declared samples | heaviest in | k, d, L, C, S | raw bytes | multiply-adds | decode s | peak MiB |"]
+    rows = ["| declared samples | heaviest in | k, d, L, C, S, s | raw bytes | multiply-adds | decode s | peak MiB |"]
     rows.append("|---:|---|---|---:|---:|---:|---:|")
     rng = np.random.default_rng(0)
     for samples in sizes:
-        for what, key in (("raw payload", lambda h: h.raw_payload_bytes), ("work", lambda h: h.decode_work)):
+        for what, key in (
+            ("raw payload", lambda h: h.raw_payload_bytes),
+            ("work", lambda h: h.decode_work),
+            ("Griffin-Lim", lambda h: h.synthesis and h.segments * h.rows * h.segment_length * h.synthesis),
+        ):
             h = heaviest(samples, key)
             raw = np.frombuffer(rng.bytes(h.raw_payload_bytes), np.uint8) % 255  # codes within levels 127
             data = seal(h, raw.tobytes())
@@ -237,7 +246,7 @@ def worst_cases(sizes: list[int]) -> list[str]:
             took = time.perf_counter() - began
             peak = tracemalloc.get_traced_memory()[1]
             tracemalloc.stop()
-            shape = f"{h.width}, {h.depth}, {h.segment_length}, {h.channels}, {h.segments}"
+            shape = f"{h.width}, {h.depth}, {h.segment_length}, {h.channels}, {h.segments}, {h.synthesis}"
             rows.append(
                 f"| {h.samples} | {what} | {shape} | {h.raw_payload_bytes} | {h.decode_work:.2e} | {took:.2f} | "
                 f"{peak / 2**20:.0f} |"

@@ -43,6 +43,7 @@ def encode_file(
     seed: int = 0,
     config: "FitConfig | None" = None,
     progress: "Progress | None" = None,
+    mode: str = "spectral",
 ) -> Header:
     """Encode audio into a binary file object; returns the header written.
 
@@ -55,13 +56,18 @@ def encode_file(
         Targets above 16-bit PCM's rate (16 x sample_rate x channels) are clamped to it.
     seed : seeds the network input and initialization (stored in the file).
     config : fitting effort (codec.encoder.FitConfig); not needed to decode.
+        Default: codec.encoder.DEFAULT_FIT[mode].
     progress : called as progress(steps_done, steps_total, fit_snr_db).
+    mode : "spectral" (default) codes log-magnitude spectra and rebuilds phase
+        at decode: best perceived quality per bit, but the waveform is not kept
+        (SNR near or below 0 dB). "waveform" codes the samples themselves.
+        README "Modes" has the measurements.
 
     Imports torch on first use. Raises AudioError for unusable audio.
     """
     from codec.encoder import encode_stream  # torch stays out of decode-only use
 
-    return encode_stream(audio, sample_rate, fileobj, bitrate, seed, config, progress)
+    return encode_stream(audio, sample_rate, fileobj, bitrate, seed, config, progress, mode)
 
 
 def encode(audio: np.ndarray, sample_rate: int, **kwargs) -> bytes:

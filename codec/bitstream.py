@@ -5,7 +5,7 @@ table, used by both codec/encoder/pack.py and codec/decoder/unpack.py.
 
 Layout (little-endian):
     magic     4 bytes  b"\\x89DDC"
-    version   u8       1
+    version   u8       1 (waveform synthesis) or 2 (spectral synthesis)
     header    fixed fields, see FIELDS
     hcrc      u32      CRC-32 of magic + version + header
     payload   payload_bytes bytes of one zstd frame (see unpack_payload)
@@ -21,9 +21,10 @@ import zstandard
 
 from codec.errors import FormatError, TruncatedError, UnsupportedVersionError
 from codec.layout import input_length, params_per_segment, segment_count, tensor_shapes
+from codec.spectrum import frame_count
 
 MAGIC = b"\x89DDC"
-VERSION = 1
+VERSIONS = (1, 2)  # a file is version 1 exactly when its synthesis is 0, so version-1 readers still read it
 MAX_OUTPUT_SAMPLES = 2**30  # frames x channels: caps what a file can make a decoder allocate
 MAX_SEGMENT_WORK = 2**21  # width x segment_length: caps one segment's activations (the encoder uses < 2**20)
 MAX_PAYLOAD_BYTES = 2**30  # raw and compressed payload
@@ -32,7 +33,9 @@ MAX_PAYLOAD_BYTES = 2**30  # raw and compressed payload
 # (tests/test_ladder.py checks it stays within both).
 PAYLOAD_PER_SAMPLE, PAYLOAD_ALLOWANCE = 8, 2**20  # raw payload bytes
 WORK_PER_SAMPLE, WORK_ALLOWANCE = 2**14, 2**30  # decode multiply-adds, see Header.decode_work
-UPSAMPLE_MODES = {0: "linear"}
+MAX_SPECTRAL_SEGMENT = 2**20  # output rows x segment_length in spectral synthesis: caps Griffin-Lim's arrays
+MIN_SPECTRAL_SEGMENT = 32  # frames: keeps Griffin-Lim's per-segment overhead small against its work
+SPECTRAL_SYNTHESIS = range(8, 13)  # synthesis s > 0: log-magnitude frames of a 2**s-point STFT
 
 # (name, struct code, lowest, highest). Bounds are inclusive and checked before anything is allocated.
 FIELDS: tuple[tuple[str, str, int, int], ...] = (
@@ -42,7 +45,7 @@ FIELDS: tuple[tuple[str, str, int, int], ...] = (
     ("seed", "I", 0, 2**32 - 1),
     ("width", "H", 1, 256),
     ("depth", "B", 1, 16),
-    ("upsample", "B", 0, max(UPSAMPLE_MODES)),
+    ("synthesis", "B", 0, max(SPECTRAL_SYNTHESIS)),
     ("segment_length", "I", 1, 2**20),
     ("overlap", "I", 0, 2**19),
     ("levels", "H", 1, 32767),
@@ -66,7 +69,7 @@ class Header:
     seed: int
     width: int
     depth: int
-    upsample: int
+    synthesis: int
     segment_length: int
     overlap: int
     levels: int
@@ -74,12 +77,31 @@ class Header:
     payload_bytes: int
 
     @property
+    def version(self) -> int:
+        return 1 if self.synthesis == 0 else 2
+
+    @property
+    def n_fft(self) -> int:
+        """STFT size of spectral synthesis; 0 for waveform synthesis."""
+        return 1 << self.synthesis if self.synthesis else 0
+
+    @property
+    def rows(self) -> int:
+        """Output rows of each network: channels of samples, or channels x (N/2 + 1) log-magnitude bins."""
+        return self.channels * (self.n_fft // 2 + 1 if self.synthesis else 1)
+
+    @property
+    def positions(self) -> int:
+        """Length of the axis the segments tile: samples, or STFT frames."""
+        return frame_count(self.frames, self.n_fft) if self.synthesis else self.frames
+
+    @property
     def segments(self) -> int:
-        return segment_count(self.frames, self.segment_length, self.overlap)
+        return segment_count(self.positions, self.segment_length, self.overlap)
 
     @property
     def shapes(self) -> list[tuple[int, ...]]:
-        return tensor_shapes(self.width, self.depth, self.channels)
+        return tensor_shapes(self.width, self.depth, self.rows)
 
     @property
     def code_bytes(self) -> int:
@@ -89,7 +111,7 @@ class Header:
     @property
     def raw_payload_bytes(self) -> int:
         """Exact size of the decompressed payload."""
-        per_segment = len(self.shapes) + params_per_segment(self.width, self.depth, self.channels) * self.code_bytes
+        per_segment = len(self.shapes) + params_per_segment(self.width, self.depth, self.rows) * self.code_bytes
         return self.segments * per_segment
 
     @property
@@ -99,8 +121,8 @@ class Header:
 
     @property
     def decode_work(self) -> int:
-        """Multiply-adds of the forward passes, rounded up: S * L * k * (2k + C)."""
-        return self.segments * self.segment_length * self.width * (2 * self.width + self.channels)
+        """Multiply-adds of the forward passes, rounded up: S * L * k * (2k + rows)."""
+        return self.segments * self.segment_length * self.width * (2 * self.width + self.rows)
 
     @property
     def duration(self) -> float:
@@ -115,6 +137,8 @@ def validate(header: Header) -> None:
     for (name, _, low, high), value in zip(FIELDS, astuple(header), strict=True):
         if not low <= value <= high:
             raise FormatError(f"header field {name}={value} is outside [{low}, {high}]")
+    if header.synthesis and header.synthesis not in SPECTRAL_SYNTHESIS:
+        raise FormatError(f"synthesis={header.synthesis} is not defined (0, or 8 to 12)")
     if header.samples > MAX_OUTPUT_SAMPLES:
         raise FormatError(f"frames x channels = {header.samples} exceeds {MAX_OUTPUT_SAMPLES}")
     if header.segment_length % (1 << (header.depth - 1)):
@@ -125,6 +149,10 @@ def validate(header: Header) -> None:
         raise FormatError(f"overlap={header.overlap} exceeds half of segment_length={header.segment_length}")
     if header.width * header.segment_length > MAX_SEGMENT_WORK:
         raise FormatError(f"width x segment_length exceeds {MAX_SEGMENT_WORK}")
+    if header.synthesis and header.rows * header.segment_length > MAX_SPECTRAL_SEGMENT:
+        raise FormatError(f"output rows x segment_length exceeds {MAX_SPECTRAL_SEGMENT}")
+    if header.synthesis and header.segment_length < MIN_SPECTRAL_SEGMENT:
+        raise FormatError(f"segment_length={header.segment_length} is under {MIN_SPECTRAL_SEGMENT} frames")
     if header.raw_payload_bytes > MAX_PAYLOAD_BYTES:
         raise FormatError(f"declared weights need {header.raw_payload_bytes} bytes, more than {MAX_PAYLOAD_BYTES}")
     if header.raw_payload_bytes > PAYLOAD_PER_SAMPLE * header.samples + PAYLOAD_ALLOWANCE:
@@ -133,9 +161,11 @@ def validate(header: Header) -> None:
         raise FormatError(f"declared network needs {header.decode_work} multiply-adds for {header.samples} samples")
 
 
-def pack_header(header: Header, version: int = VERSION) -> bytes:
-    """Prefix, header and header CRC as bytes, unvalidated (tests use it to build hostile files)."""
-    head = _PREFIX.pack(MAGIC, version) + _HEADER.pack(*astuple(header))
+def pack_header(header: Header, version: int | None = None) -> bytes:
+    """Prefix, header and header CRC as bytes, unvalidated (tests use it to build hostile files).
+
+    The version byte is header.version unless given."""
+    head = _PREFIX.pack(MAGIC, header.version if version is None else version) + _HEADER.pack(*astuple(header))
     return head + _CRC.pack(zlib.crc32(head))
 
 
@@ -163,14 +193,16 @@ def read_header(fileobj: BinaryIO) -> Header:
     magic, version = _PREFIX.unpack(prefix)
     if magic != MAGIC:
         raise FormatError(f"not a .ddc file (magic {magic!r}, expected {MAGIC!r})")
-    if version != VERSION:
-        raise UnsupportedVersionError(f"format version {version} is not supported (this decoder reads {VERSION})")
+    if version not in VERSIONS:
+        raise UnsupportedVersionError(f"format version {version} is not supported (this decoder reads {VERSIONS})")
     body = read_exact(fileobj, _HEADER.size, "header")
     (crc,) = _CRC.unpack(read_exact(fileobj, _CRC.size, "header CRC"))
     if zlib.crc32(prefix + body) != crc:
         raise FormatError("header CRC mismatch: the header is corrupt")
     header = Header(*_HEADER.unpack(body))
     validate(header)
+    if version != header.version:
+        raise FormatError(f"version {version} does not match synthesis={header.synthesis} (version {header.version})")
     return header
 
 

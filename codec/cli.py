@@ -16,7 +16,7 @@ import typer
 
 from codec import bitstream
 from codec.audio_io import STDIO, atomic_output, output_format, read_audio, write_pcm16
-from codec.bitstream import UPSAMPLE_MODES, Header
+from codec.bitstream import Header
 from codec.errors import DdcodecError
 
 if TYPE_CHECKING:
@@ -62,18 +62,32 @@ def encode(
     seed: Annotated[
         int, typer.Option(help="Seed of the network input (stored in the file).", min=0, max=2**32 - 1)
     ] = 0,
+    mode: Annotated[
+        str,
+        typer.Option(
+            "--mode",
+            "-m",
+            help="spectral: codes the spectrum, best perceived quality per bit, waveform not kept. "
+            "waveform: codes the samples (waveform-faithful, lower quality per bit).",
+        ),
+    ] = "spectral",
     device: Annotated[str, typer.Option(help="Where to fit: cpu or cuda.")] = "cpu",
-    iterations: Annotated[int | None, typer.Option(help="Fitting steps (more is slower and better).", min=1)] = None,
+    iterations: Annotated[
+        int | None,
+        typer.Option(help="Fitting steps (more is slower and better; default 1000 spectral, 1500 waveform).", min=1),
+    ] = None,
     force: Annotated[bool, typer.Option("--force", "-f", help="Overwrite an existing output.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary.")] = False,
 ) -> None:
     """Encode audio into a .ddc file."""
-    from codec.encoder import FitConfig, encode_stream
+    from codec.encoder import DEFAULT_FIT, MODES, encode_stream
 
     rate = parse_bitrate(bitrate)
     if device not in ("cpu", "cuda"):
         raise typer.BadParameter(f"--device must be cpu or cuda, got {device!r}")
-    config = FitConfig(device=device)
+    if mode not in MODES:
+        raise typer.BadParameter(f"--mode must be one of {', '.join(MODES)}, got {mode!r}")
+    config = dataclasses.replace(DEFAULT_FIT[mode], device=device)
     if iterations is not None:
         config = dataclasses.replace(config, iterations=iterations)
     started = time.perf_counter()
@@ -85,7 +99,7 @@ def encode(
                 raise DdcodecError("--device cuda given but no CUDA device is available")
         audio, sample_rate = read_audio(source)
         with atomic_output(target, force, protect=[source]) as fileobj, _progress(quiet) as progress:
-            header = encode_stream(audio, sample_rate, fileobj, rate, seed, config, progress)
+            header = encode_stream(audio, sample_rate, fileobj, rate, seed, config, progress, mode)
     except DdcodecError as exc:
         raise fail(str(exc)) from None
     summary = _describe(header)
@@ -185,9 +199,9 @@ def evaluate(
 def _describe(header: Header) -> dict:
     size = bitstream.HEADER_BYTES + header.payload_bytes
     return {
-        "format_version": bitstream.VERSION,
+        "format_version": header.version,
         **dataclasses.asdict(header),
-        "upsample_mode": UPSAMPLE_MODES[header.upsample],
+        "mode": f"spectral ({header.n_fft}-point STFT)" if header.synthesis else "waveform",
         "segments": header.segments,
         "duration_s": round(header.duration, 6),
         "file_bytes": size,

@@ -18,7 +18,7 @@ GOOD = Header(
     seed=9,
     width=4,
     depth=3,
-    upsample=0,
+    synthesis=0,
     segment_length=2048,
     overlap=128,
     levels=300,
@@ -71,7 +71,8 @@ def test_zigzag_round_trips_the_whole_code_range():
         ({"channels": 8, "frames": 2**28}, "frames x channels"),
         ({"depth": 200}, "depth"),
         ({"width": 0}, "width"),
-        ({"upsample": 7}, "upsample"),
+        ({"synthesis": 13}, "synthesis"),
+        ({"synthesis": 7}, "synthesis"),
         ({"segment_length": 2050}, "multiple"),
         ({"overlap": 1500}, "overlap"),
         ({"width": 256, "segment_length": 2**17}, "width x segment_length"),
@@ -102,7 +103,11 @@ def test_wrong_magic_version_crcs_trailing_bytes_and_bad_zstd():
     with pytest.raises(FormatError, match=r"not a \.ddc"):
         bitstream.read(io.BytesIO(b"RIFF" + data[4:]))
     with pytest.raises(UnsupportedVersionError):
-        bitstream.read(io.BytesIO(data[:4] + b"\x02" + data[5:]))
+        bitstream.read(io.BytesIO(data[:4] + b"\x03" + data[5:]))
+    with pytest.raises(FormatError, match="does not match synthesis"):  # a waveform file labelled version 2
+        bitstream.read(
+            io.BytesIO(bitstream.pack_header(bitstream.read_header(io.BytesIO(data)), version=2) + data[48:])
+        )
     with pytest.raises(FormatError, match="header CRC"):
         bitstream.read(io.BytesIO(data[:12] + bytes([data[12] ^ 4]) + data[13:]))
     with pytest.raises(FormatError, match="payload CRC"):

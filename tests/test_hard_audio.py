@@ -15,6 +15,7 @@ from test_cli import FAST, one_line_error, run
 
 import codec
 from codec.audio_io import to_pcm16
+from codec.metrics import lsd
 
 RATE = 16000
 
@@ -35,29 +36,36 @@ def hard_signal(name: str) -> np.ndarray:
     return signal.astype(np.float32)[:, None]
 
 
-# Lowest SNR each signal must reach after a short fit; None where only sanity is asked (the prior cannot
-# follow white noise or a sweep's top octave at this rate, and should not: that is the denoising).
+# Waveform mode: lowest SNR each signal must reach after a short fit. Spectral mode: highest LSD after
+# its default fit (a quarter second at 32 kbps affords only width 2). None where only sanity is asked
+# (neither prior can follow white noise or a sweep's top octave at this rate, and should not: that is
+# the denoising).
 FLOORS = {
-    "dc_offset": 10.0,
-    "full_scale_square": 3.0,
-    "clipped_sine": 5.0,
-    "white_noise": None,
-    "sweep_to_nyquist": None,
+    "dc_offset": (10.0, 2.5),
+    "full_scale_square": (3.0, 2.5),
+    "clipped_sine": (5.0, 2.5),
+    "white_noise": (None, 1.5),
+    "sweep_to_nyquist": (None, None),
 }
 
 
+@pytest.mark.parametrize("mode", ["waveform", "spectral"])
 @pytest.mark.parametrize("name", ["silence", "single_sample", *FLOORS])
-def test_hard_signals_round_trip_sanely(name, quick):
+def test_hard_signals_round_trip_sanely(name, mode, quick):
     audio = hard_signal(name)
-    decoded, rate = codec.decode(codec.encode(audio, RATE, bitrate=32_000, config=quick))
+    config = quick if mode == "waveform" else None  # spectral: the default fit, cheap at width 2
+    decoded, rate = codec.decode(codec.encode(audio, RATE, bitrate=32_000, config=config, mode=mode))
     assert rate == RATE and decoded.shape == audio.shape and np.isfinite(decoded).all()
     if name == "silence":
         assert not decoded.any()
         return
     # Never louder than what went in, give or take: no blow-up on any input.
     assert np.sum(decoded.astype(np.float64) ** 2) <= 1.5 * np.sum(audio.astype(np.float64) ** 2) + 1e-6
-    if FLOORS.get(name) is not None:
-        assert snr_db(audio, decoded) > FLOORS[name]
+    snr_floor, lsd_ceiling = FLOORS.get(name, (None, None))
+    if mode == "waveform" and snr_floor is not None:
+        assert snr_db(audio, decoded) > snr_floor
+    if mode == "spectral" and lsd_ceiling is not None:
+        assert lsd(audio, decoded) < lsd_ceiling
 
 
 @pytest.mark.parametrize(
@@ -79,7 +87,10 @@ def test_every_sample_format_encodes_through_the_cli(tmp_path, fmt, subtype):
     source = tmp_path / f"in.{fmt.lower()}"
     soundfile.write(source, speech[: rate // 2], rate, subtype=subtype, format=fmt)
     before = source.read_bytes()
-    assert run("encode", source, tmp_path / "x.ddc", "--bitrate", "32k", "--iterations", "60", "-q").exit_code == 0
+    assert (
+        run("encode", source, tmp_path / "x.ddc", "-b", "32k", "-m", "waveform", "--iterations", "60", "-q").exit_code
+        == 0
+    )
     assert run("decode", tmp_path / "x.ddc", tmp_path / "x.wav", "--quiet").exit_code == 0
     original, _ = soundfile.read(source, dtype="float32")
     decoded, decoded_rate = soundfile.read(tmp_path / "x.wav", dtype="float32")
@@ -93,7 +104,7 @@ def test_rates_and_channel_counts_keep_their_shape(rate, channels, quick):
     t = np.arange(rate // 8) / rate
     audio = np.stack([0.3 * np.sin(2 * np.pi * (200 + 50 * c) * t) for c in range(channels)], axis=1)
     bitrate = max(32_000, 2 * rate) * channels  # about 2 bits a sample, enough for a short fit to show
-    data = codec.encode(audio.astype(np.float32), rate, bitrate=bitrate, config=quick)
+    data = codec.encode(audio.astype(np.float32), rate, bitrate=bitrate, config=quick, mode="waveform")
     decoded, decoded_rate = codec.decode(data)
     assert decoded_rate == rate and decoded.shape == audio.shape and np.isfinite(decoded).all()
     assert snr_db(audio, decoded) > 3.0

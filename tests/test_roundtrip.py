@@ -30,7 +30,7 @@ def encode_decode(audio, rate, **kwargs):
 )
 def test_real_recordings_round_trip_with_exact_shape_and_rate(name, bitrate, quick):
     audio, rate = load(name)
-    data, decoded, decoded_rate = encode_decode(audio, rate, bitrate=bitrate, config=quick)
+    data, decoded, decoded_rate = encode_decode(audio, rate, bitrate=bitrate, config=quick, mode="waveform")
     assert decoded_rate == rate and decoded.shape == audio.shape and decoded.dtype == np.float32
     real = len(data) * 8 * rate / len(audio)
     assert abs(real / bitrate - 1) <= 0.10, real
@@ -41,7 +41,7 @@ def test_fit_reaches_good_quality_on_a_signal_the_prior_suits():
     rate = 11025  # an odd rate
     t = np.arange(rate) / rate
     audio = (0.5 * np.sin(2 * np.pi * 110 * t) + 0.2 * np.sin(2 * np.pi * 220 * t + 1)).astype(np.float32)
-    _, decoded, _ = encode_decode(audio, rate, bitrate=32_000, config=FitConfig(iterations=400))
+    _, decoded, _ = encode_decode(audio, rate, bitrate=32_000, config=FitConfig(iterations=400), mode="waveform")
     assert snr_db(audio, decoded[:, 0]) > 20.0
 
 
@@ -49,7 +49,7 @@ def test_long_input_uses_many_segments_without_seams(quick):
     rate = 8000
     t = np.arange(3 * rate) / rate
     audio = (0.4 * np.sin(2 * np.pi * 150 * t)).astype(np.float32)
-    data, decoded, _ = encode_decode(audio, rate, bitrate=12_000, config=FitConfig(iterations=150))
+    data, decoded, _ = encode_decode(audio, rate, bitrate=12_000, config=FitConfig(iterations=150), mode="waveform")
     header = codec.read_header(io.BytesIO(data))
     assert header.segments >= 3 and header.overlap > 0
     error = np.abs(decoded[:, 0] - audio)

@@ -9,6 +9,7 @@ import numpy as np
 
 from codec.bitstream import Header
 from codec.decoder.forward import forward
+from codec.decoder.spectral import iter_spectral_blocks
 from codec.decoder.weights import dequantize
 from codec.layout import crossfade, input_length, params_per_segment
 from codec.noise import input_noise
@@ -17,11 +18,10 @@ MAX_WORK = 2**22  # activations, and separately weights, per forward call (~32 M
 
 
 def iter_runs(header: Header, exponents: np.ndarray, codes: list[np.ndarray]) -> Iterator[np.ndarray]:
-    """Consecutive runs of decoded segments, each (n, C, L) float64, in order, from bitstream.read's payload."""
+    """Consecutive runs of decoded segments, each (n, rows, L) float64, in order, from bitstream.read's payload."""
     z = input_noise(header.seed, header.width, input_length(header.segment_length, header.depth))
-    per_segment = max(
-        header.width * header.segment_length, params_per_segment(header.width, header.depth, header.channels)
-    )
+    activations = max(header.width, header.rows) * header.segment_length
+    per_segment = max(activations, params_per_segment(header.width, header.depth, header.rows))
     batch = max(1, MAX_WORK // per_segment)
     for start in range(0, header.segments, batch):
         stop = min(start + batch, header.segments)
@@ -30,7 +30,13 @@ def iter_runs(header: Header, exponents: np.ndarray, codes: list[np.ndarray]) ->
 
 
 def iter_blocks(header: Header, exponents: np.ndarray, codes: list[np.ndarray]) -> Iterator[np.ndarray]:
-    """Decoded audio as consecutive (frames, C) float32 blocks, exactly header.frames in total.
+    """Decoded audio as consecutive (frames, C) float32 blocks, exactly header.frames in total."""
+    runs = iter_runs(header, exponents, codes)
+    return iter_spectral_blocks(header, runs) if header.synthesis else iter_waveform_blocks(header, runs)
+
+
+def iter_waveform_blocks(header: Header, runs: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
+    """Waveform synthesis: the networks' outputs are the samples (formats/ddc.md §5).
 
     Each run of n segments is crossfaded in one go: segment j's head is faded in and
     its tail (the last O samples) faded out, then the heads tile the output at hop H
@@ -39,7 +45,7 @@ def iter_blocks(header: Header, exponents: np.ndarray, codes: list[np.ndarray]) 
     """
     hop, overlap, fade = header.segment_length - header.overlap, header.overlap, crossfade(header.overlap)
     left, first, pending = header.frames, 0, None
-    for y in iter_runs(header, exponents, codes):
+    for y in runs:
         n, channels, _ = y.shape
         final = first + n == header.segments
         y[int(first == 0) :, :, :overlap] *= fade  # no fade-in for the very first segment

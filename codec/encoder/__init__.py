@@ -5,18 +5,22 @@ from typing import BinaryIO
 
 import numpy as np
 
+from codec import spectrum
 from codec.bitstream import FIELDS, HEADER_BYTES, MAX_OUTPUT_SAMPLES, Header
 from codec.encoder import pack
 from codec.encoder.fit import FitConfig, fit_networks
-from codec.encoder.ladder import choose_shape
+from codec.encoder.ladder import choose_shape, choose_spectral_shape
 from codec.encoder.quantize import quantize, search_levels
 from codec.encoder.segments import iter_batches
 from codec.errors import AudioError
 
-__all__ = ["FitConfig", "encode_stream"]
+__all__ = ["DEFAULT_FIT", "MODES", "FitConfig", "encode_stream"]
 
+MODES = ("spectral", "waveform")  # README "Modes"; the first is the default
+# Measured on speech (bench/RESULTS.md, ablation): spectral fits settle by 1000 steps at lr 0.01.
+DEFAULT_FIT = {"spectral": FitConfig(iterations=1000, lr=0.01), "waveform": FitConfig()}
 MAX_BITS_PER_SAMPLE = 16  # targets above 16-bit PCM's rate are clamped to it (the format's caps assume so)
-MAX_FIT_WORK = 2**23  # segments x width x L fitted at once: ~1.5 GB of activations at depth 6
+MAX_FIT_WORK = 2**23  # segments x (width + rows) x L fitted at once: ~1.5 GB of activations at depth 6
 Progress = Callable[[int, int, float], None]  # (steps done, steps in all, running fit SNR in dB)
 
 
@@ -51,6 +55,7 @@ def encode_stream(
     seed: int = 0,
     config: FitConfig | None = None,
     progress: Progress | None = None,
+    mode: str = MODES[0],
 ) -> Header:
     """Fit, quantize and write one .ddc stream; returns its header. See codec.encode_file."""
     audio = check_audio(audio, sample_rate)
@@ -58,11 +63,18 @@ def encode_stream(
         raise ValueError(f"seed must be in [0, 2**32), got {seed}")
     if bitrate <= 0:
         raise ValueError(f"bitrate must be positive, got {bitrate}")
-    config = config or FitConfig()
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    config = config or DEFAULT_FIT[mode]
     frames, channels = audio.shape
     bitrate = min(bitrate, MAX_BITS_PER_SAMPLE * sample_rate * channels)
-    shape = choose_shape(bitrate, sample_rate, channels, frames)
-    batches = list(iter_batches(audio, shape, MAX_FIT_WORK))
+    if mode == "spectral":
+        shape = choose_spectral_shape(bitrate, sample_rate, channels, frames)
+        log_magnitudes = spectrum.analyze(audio, 1 << shape.synthesis)
+        batches = list(iter_batches(log_magnitudes.reshape(len(log_magnitudes), -1), shape, MAX_FIT_WORK, True))
+    else:
+        shape = choose_shape(bitrate, sample_rate, channels, frames)
+        batches = list(iter_batches(audio, shape, MAX_FIT_WORK))
     total = len(batches) * config.iterations
 
     parts: list[list[np.ndarray]] = []
@@ -74,8 +86,8 @@ def encode_stream(
                 progress(done + step, total, snr)
 
         weights = fit_networks(batch.target, batch.mask, shape.width, shape.depth, seed, config, report)
-        weights[-2] *= batch.scale[:, None, None].astype(np.float32)  # undo the unit-RMS scaling
-        weights[-1] *= batch.scale[:, None].astype(np.float32)
+        weights[-2] *= batch.scale[:, None, None].astype(np.float32)  # undo the standardization
+        weights[-1] = weights[-1] * batch.scale[:, None].astype(np.float32) + batch.offset[:, None].astype(np.float32)
         parts.append(weights)
     weights = [np.concatenate(tensors) for tensors in zip(*parts, strict=True)]
 

@@ -23,7 +23,7 @@ class FitConfig:
     """How hard to fit. Nothing here is needed to decode."""
 
     iterations: int = 1500
-    lr: float = 0.02  # measured best of 0.004, 0.01, 0.02 on speech (README "How it works")
+    lr: float = 0.02  # waveform: measured best of 0.004, 0.01, 0.02 on speech (README "How it works")
     lr_floor: float = 0.05  # cosine decay ends at lr * lr_floor = 0.001
     device: str = "cpu"
 

@@ -27,7 +27,7 @@ def write(
         seed=seed,
         width=shape.width,
         depth=shape.depth,
-        upsample=0,
+        synthesis=shape.synthesis,
         segment_length=shape.segment_length,
         overlap=shape.overlap,
         levels=levels,

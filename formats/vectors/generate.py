@@ -12,6 +12,7 @@ import dataclasses
 import io
 import zlib
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import soundfile
@@ -33,17 +34,24 @@ def tone(rate: int, seconds: float, channels: int) -> np.ndarray:
 
 def encode_valid(name: str) -> bytes:
     quick = FitConfig(iterations=100)
+    digit, digit_rate = soundfile.read(DATA / "digit_0_jackson.wav", dtype="float32")
+    # Version 1, waveform synthesis.
     if name == "digit_mono_8k":  # one segment, 1-byte codes
-        digit, digit_rate = soundfile.read(DATA / "digit_0_jackson.wav", dtype="float32")
-        return codec.encode(digit, digit_rate, bitrate=16_000, seed=7, config=quick)
+        return codec.encode(digit, digit_rate, bitrate=16_000, seed=7, config=quick, mode="waveform")
     if name == "trumpet_stereo_44k":  # many overlapping segments, two channels, 2-byte codes
         trumpet, trumpet_rate = soundfile.read(DATA / "trumpet_1s.flac", dtype="float32")
-        return codec.encode(trumpet[:22050], trumpet_rate, bitrate=256_000, seed=1, config=quick)
-    assert name == "tone_3ch_11k"  # odd rate, three channels, several segments
-    return codec.encode(tone(11025, 2.0, 3), 11025, bitrate=20_000, seed=123, config=quick)
+        return codec.encode(trumpet[:22050], trumpet_rate, bitrate=256_000, seed=1, config=quick, mode="waveform")
+    if name == "tone_3ch_11k":  # odd rate, three channels, several segments
+        return codec.encode(tone(11025, 2.0, 3), 11025, bitrate=20_000, seed=123, config=quick, mode="waveform")
+    # Version 2, spectral synthesis.
+    if name == "digit_spectral_8k":  # one segment, 256-point STFT
+        return codec.encode(digit, digit_rate, bitrate=16_000, seed=5, config=quick, mode="spectral")
+    assert name == "tone_spectral_3ch_11k"  # three channels; segments shortened to 64 frames to exercise joins
+    with mock.patch("codec.encoder.ladder.SPECTRAL_MAX_SEGMENT", 64):
+        return codec.encode(tone(11025, 2.0, 3), 11025, bitrate=24_000, seed=9, config=quick, mode="spectral")
 
 
-VALID = ("digit_mono_8k", "trumpet_stereo_44k", "tone_3ch_11k")
+VALID = ("digit_mono_8k", "trumpet_stereo_44k", "tone_3ch_11k", "digit_spectral_8k", "tone_spectral_3ch_11k")
 
 
 def invalid_vectors(good: bytes) -> dict[str, bytes]:
@@ -57,7 +65,9 @@ def invalid_vectors(good: bytes) -> dict[str, bytes]:
 
     return {
         "bad_magic": b"RIFF" + good[4:],
-        "bad_version": bitstream.pack_header(header, version=2) + payload,
+        "bad_version": bitstream.pack_header(header, version=3) + payload,
+        "bad_version_synthesis": bitstream.pack_header(header, version=2) + payload,  # version 2 needs synthesis > 0
+        "bad_synthesis": resealed(synthesis=7),
         "bad_header_crc": good[:20] + bytes([good[20] ^ 1]) + good[21:],
         "bad_payload_crc": bytes(flipped),
         "bad_truncated_header": good[:30],

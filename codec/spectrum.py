@@ -1,0 +1,83 @@
+"""The spectral synthesis of formats/ddc.md §7: STFT framing, log-magnitudes and Griffin-Lim phase.
+
+Numpy only, float64, shared by the encoder (which fits log-magnitudes) and the
+decoder (which turns them back into samples). Frames use a sin² (periodic Hann)
+window of N samples at hop N/4, whose squares sum to exactly 3/2 at every
+sample, so ISTFT(STFT(x)) == x where four frames overlap.
+"""
+
+import numpy as np
+
+OVERLAP_FACTOR = 4  # hop = N / 4
+WINDOW_POWER_SUM = 1.5  # sum of window² over the 4 frames covering any sample
+LOG_FLOOR = 2.0**-10  # log-magnitude = ln(|X| + LOG_FLOOR)
+GRIFFIN_LIM_ITERATIONS = 32
+GRIFFIN_LIM_MOMENTUM = 0.99  # "fast Griffin-Lim" (Perraudin, Balazs & Søndergaard 2013)
+
+
+def window(n_fft: int) -> np.ndarray:
+    return np.sin(np.pi * (np.arange(n_fft) + 0.5) / n_fft) ** 2
+
+
+def frame_count(frames: int, n_fft: int) -> int:
+    """STFT frames that cover `frames` samples fully: the signal is preceded by N - N/4 zeros."""
+    hop = n_fft // OVERLAP_FACTOR
+    return (frames + n_fft - hop - 1) // hop + 1
+
+
+def stft(x: np.ndarray, n_fft: int) -> np.ndarray:
+    """(..., (F + 3) * hop) samples -> (..., F, N/2 + 1) complex frames; frame f starts at f * hop."""
+    hop = n_fft // OVERLAP_FACTOR
+    frames = np.lib.stride_tricks.sliding_window_view(x, n_fft, axis=-1)[..., ::hop, :]
+    return np.fft.rfft(frames * window(n_fft), axis=-1)
+
+
+def istft(spectra: np.ndarray, n_fft: int) -> np.ndarray:
+    """(..., F, N/2 + 1) complex frames -> (..., (F + 3) * hop) samples by windowed overlap-add."""
+    hop = n_fft // OVERLAP_FACTOR
+    frames = np.fft.irfft(spectra, n=n_fft, axis=-1) * (window(n_fft) / WINDOW_POWER_SUM)
+    count = frames.shape[-2]
+    out = np.zeros((*frames.shape[:-2], count + OVERLAP_FACTOR - 1, hop))
+    for j in range(OVERLAP_FACTOR):
+        out[..., j : j + count, :] += frames[..., j * hop : (j + 1) * hop]
+    return out.reshape(*out.shape[:-2], -1)
+
+
+def analyze(audio: np.ndarray, n_fft: int) -> np.ndarray:
+    """(frames, C) audio -> (F, C, N/2 + 1) log-magnitudes, F = frame_count(frames, n_fft)."""
+    frames = len(audio)
+    hop = n_fft // OVERLAP_FACTOR
+    count = frame_count(frames, n_fft)
+    padded = np.zeros((audio.shape[1], (count + OVERLAP_FACTOR - 1) * hop))
+    padded[:, n_fft - hop : n_fft - hop + frames] = audio.T
+    return np.log(np.abs(stft(padded, n_fft)) + LOG_FLOOR).transpose(1, 0, 2)
+
+
+def magnitude(log_magnitude: np.ndarray, n_fft: int) -> np.ndarray:
+    """Inverse of the log map, bounded: exp(min(y, ln N)) - floor, at least 0."""
+    return np.maximum(np.exp(np.minimum(log_magnitude, np.log(n_fft))) - LOG_FLOOR, 0.0)
+
+
+def griffin_lim(mag: np.ndarray, n_fft: int, known: np.ndarray) -> np.ndarray:
+    """Complex frames with magnitudes `mag` (..., F, B) and phases made consistent with each other.
+
+    Starts from zero phase except for the first known.shape[-2] frames, which
+    start from `known` (frames shared with the previous segment), then runs fast
+    Griffin-Lim: project onto consistent spectrograms, extrapolate, keep |X| = mag.
+    """
+    x = mag.astype(np.complex128)
+    head = known.shape[-2]
+    x[..., :head, :] = mag[..., :head, :] * _unit(known)
+    previous = np.zeros_like(x)
+    for _ in range(GRIFFIN_LIM_ITERATIONS):
+        projected = stft(istft(x, n_fft), n_fft)
+        target = projected + GRIFFIN_LIM_MOMENTUM * (projected - previous)
+        previous = projected
+        x = mag * _unit(target)
+    return x
+
+
+def _unit(z: np.ndarray) -> np.ndarray:
+    """z / |z|, and 1 where z is 0."""
+    size = np.abs(z)
+    return np.divide(z, size, out=np.ones_like(z), where=size > 0)
