@@ -8,6 +8,7 @@ Sizes are whole files, container included. Opus only runs at 8/12/16/24/48 kHz:
 other rates are resampled to 48 kHz for it and back for scoring.
 """
 
+import dataclasses
 import io
 import time
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ import soundfile
 import codec
 from bench import reference
 from bench.clips import Clip
-from codec.encoder import FitConfig
+from codec.encoder import DEFAULT_FIT
 from codec.metrics import resample
 
 LOSSY = {  # name -> (format, subtype, bitrate mode)
@@ -39,13 +40,15 @@ class Coded:
     decode_s: float
 
 
-def ddcodec(clip: Clip, kbps: float, iterations: int | None = None) -> Coded:
-    config = FitConfig() if iterations is None else FitConfig(iterations=iterations)
+def ddcodec(clip: Clip, kbps: float, iterations: int | None = None, mode: str = "spectral") -> Coded:
+    """ddcodec in `mode` at the encoder's default fit for that mode, or `iterations` steps of it."""
+    config = DEFAULT_FIT[mode] if iterations is None else dataclasses.replace(DEFAULT_FIT[mode], iterations=iterations)
     began = time.perf_counter()
-    data = codec.encode(clip.audio, clip.rate, bitrate=kbps * 1000, config=config)
+    data = codec.encode(clip.audio, clip.rate, bitrate=kbps * 1000, config=config, mode=mode)
     middle = time.perf_counter()
     decoded, _ = codec.decode(data)
-    return Coded("ddcodec", decoded, len(data), middle - began, time.perf_counter() - middle)
+    name = f"ddcodec-{mode}" + (f"@{iterations}it" if iterations is not None else "")
+    return Coded(name, decoded, len(data), middle - began, time.perf_counter() - middle)
 
 
 def reference_recipe(clip: Clip, kbps: float, iterations: int) -> Coded:

@@ -18,6 +18,7 @@ from scipy import signal
 from bench import contenders, report
 from bench.clips import Clip, load_clips
 from codec import metrics
+from codec.encoder import MODES
 
 CONDITIONS = {"white 0 dB": ("white", 0.0), "white 10 dB": ("white", 10.0), "pink 5 dB": ("pink", 5.0)}
 WIENER_SIZE = 9  # samples; scipy's default of 3 barely filters
@@ -58,7 +59,8 @@ def methods(dirty: Clip, kbps: float, iterations: int | None) -> dict[str, tuple
     gated = spectral_gating(dirty.audio, dirty.rate)
     if gated is not None:
         out["noisereduce"] = (gated, None)
-    coded = [contenders.ddcodec(dirty, kbps, iterations), *(contenders.lossy(dirty, kbps, n) for n in ("opus", "mp3"))]
+    coded = [contenders.ddcodec(dirty, kbps, iterations, mode) for mode in MODES]
+    coded += [contenders.lossy(dirty, kbps, n) for n in ("opus", "mp3")]
     for c in coded:
         out[c.codec] = (c.decoded, metrics.bitrate_kbps(c.size, dirty.seconds))
     return out

@@ -17,6 +17,7 @@ from pathlib import Path
 from bench import contenders, report
 from bench.clips import BUNDLED, Clip, load_clips
 from codec import metrics
+from codec.encoder import MODES
 
 
 def sized(clip: Clip, codec: str, target: float | str, size: int) -> dict:
@@ -38,7 +39,7 @@ def row(clip: Clip, coded: contenders.Coded, target: float) -> dict:
     return sized(clip, coded.codec, target, coded.size) | scores | timings
 
 
-CODECS = ("ddcodec", *contenders.LOSSY, "flac", "reference")
+CODECS = (*(f"ddcodec-{mode}" for mode in MODES), *contenders.LOSSY, "flac", "reference")
 
 
 def run(clips: list[Clip], args: argparse.Namespace) -> list[dict]:
@@ -46,7 +47,9 @@ def run(clips: list[Clip], args: argparse.Namespace) -> list[dict]:
     rows = []
     for clip in clips:
         for target in args.targets:
-            coded = [contenders.ddcodec(clip, target, args.iterations)] if "ddcodec" in args.codecs else []
+            coded = [
+                contenders.ddcodec(clip, target, args.iterations, m) for m in MODES if f"ddcodec-{m}" in args.codecs
+            ]
             coded += [contenders.lossy(clip, target, name) for name in contenders.LOSSY if name in args.codecs]
             if (
                 "reference" in args.codecs
@@ -63,7 +66,7 @@ def run(clips: list[Clip], args: argparse.Namespace) -> list[dict]:
     return rows
 
 
-def write(rows: list[dict], out: Path, took: float) -> None:
+def write(rows: list[dict], out: Path, took: float, included: list[Path]) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     report.write_csv(rows, out.with_suffix(".csv"))
     lossy = [r for r in rows if r["codec"] != "flac"]
@@ -72,6 +75,7 @@ def write(rows: list[dict], out: Path, took: float) -> None:
     lines = [
         *report.preamble("Rate-distortion benchmark", "bench.rd", took),
         "Means per category, codec and target (per-clip rows in the CSV). PESQ-WB and STOI for speech and digits.",
+        *([f"Rows of earlier runs included as they were: {', '.join(map(str, included))}."] if included else []),
         "",
         *report.mean_table(lossy, ("category", "target_kbps", "codec"), columns),
     ]
@@ -92,6 +96,7 @@ def main() -> None:
     parser = report.parser(__doc__, "rd")
     parser.add_argument("--targets", type=float, nargs="+", default=[12, 24, 48, 64], help="kbps")
     parser.add_argument("--codecs", nargs="+", choices=CODECS, default=list(CODECS))
+    parser.add_argument("--include", type=Path, nargs="*", default=[], help="CSVs of earlier runs to report beside")
     parser.add_argument("--reference-iterations", type=int, default=None, help="default: as --iterations, or 1500")
     parser.add_argument("--reference-targets", type=float, nargs="+", help="kbps to run the reference at (default all)")
     parser.add_argument(
@@ -109,8 +114,8 @@ def main() -> None:
         categories=args.reference_categories,
     )
     began = time.perf_counter()
-    rows = run(clips, args)
-    write(rows, args.out, time.perf_counter() - began)
+    rows = [row for path in args.include for row in report.read_csv(path)] + run(clips, args)
+    write(rows, args.out, time.perf_counter() - began, args.include)
     print(f"wrote {args.out}.md, .csv and plots")
 
 

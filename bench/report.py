@@ -71,6 +71,21 @@ def write_csv(rows: list[dict], path: Path) -> None:
         writer.writerows(rows)
 
 
+def read_csv(path: Path) -> list[dict]:
+    """Rows written by write_csv, numbers as floats and empty cells as None."""
+
+    def value(text: str) -> float | str | None:
+        if text == "":
+            return None
+        try:
+            return float(text)
+        except ValueError:
+            return text
+
+    with open(path, newline="") as f:
+        return [{key: value(text) for key, text in row.items()} for row in csv.DictReader(f)]
+
+
 def mean_table(rows: list[dict], by: tuple[str, ...], columns: tuple[str, ...]) -> list[str]:
     """Markdown table of the mean of `columns` over rows grouped by `by` (in first-seen order)."""
     lines = ["| " + " | ".join((*by, "clips", *columns)) + " |", "|" + "---|" * (len(by) + 1 + len(columns))]

@@ -5,11 +5,11 @@
     python -m bench.speed --quick                            # a smoke test
 
 Speech at 16 kHz (24 kbps) and music at 44.1 kHz stereo (64 kbps), 10-second
-excerpts, with the SNR and LSD reached (the quality those seconds buy). Each
+excerpts, in each mode at its default fit, with the SNR and LSD reached (the quality those seconds buy). Each
 encode and decode runs in a fresh process, which reports its own wall time and
 peak RSS (VmHWM, Linux). Real-time factor = audio seconds / wall seconds.
 The fit's FLOPs are counted from the network shape: a forward pass costs
-k^2 n0 (2^d - 1) + C k L multiply-adds per segment, a backward pass twice that,
+k^2 n0 (2^d - 1) + rows k L multiply-adds per segment, a backward pass twice that,
 two FLOPs a multiply-add (elementwise work not counted). The machine's peak is
 measured as the GFLOP/s of a large float32 matmul in torch.
 """
@@ -30,7 +30,7 @@ from bench import report
 from bench.clips import Clip, load_clips
 from codec import metrics
 from codec.bitstream import Header
-from codec.encoder import FitConfig
+from codec.encoder import DEFAULT_FIT, MODES
 
 CHILD = """
 import json, sys, time
@@ -38,11 +38,13 @@ import soundfile, codec
 job = json.loads(sys.argv[1])
 began = time.perf_counter()
 if job["verb"] == "encode":
-    from codec.encoder import FitConfig  # decoding must not pay for importing torch
+    import dataclasses
+    from codec.encoder import DEFAULT_FIT  # decoding must not pay for importing torch
     audio, rate = soundfile.read(job["audio"], dtype="float32", always_2d=True)
-    config = FitConfig(**({"iterations": job["iterations"]} if job["iterations"] else {}))
+    config = DEFAULT_FIT[job["mode"]]
+    config = dataclasses.replace(config, iterations=job["iterations"]) if job["iterations"] else config
     began = time.perf_counter()
-    data = codec.encode(audio, rate, bitrate=job["kbps"] * 1000, config=config)
+    data = codec.encode(audio, rate, bitrate=job["kbps"] * 1000, config=config, mode=job["mode"])
     open(job["ddc"], "wb").write(data)
 else:
     audio, rate = codec.decode(open(job["ddc"], "rb").read())
@@ -62,7 +64,7 @@ def in_child(job: dict) -> dict:
 def fit_gflop(header: Header, iterations: int) -> float:
     """FLOPs of the fit in GFLOP: forward + backward (2x) matmuls, every segment, every iteration."""
     n0 = header.segment_length >> (header.depth - 1)
-    forward = header.width**2 * n0 * (2**header.depth - 1) + header.channels * header.width * header.segment_length
+    forward = header.width**2 * n0 * (2**header.depth - 1) + header.rows * header.width * header.segment_length
     return 2 * 3 * forward * header.segments * iterations / 1e9
 
 
@@ -75,17 +77,19 @@ def matmul_peak_gflops(size: int = 2048, repeats: int = 10) -> float:
     return 2 * size**3 * repeats / (time.perf_counter() - began) / 1e9
 
 
-def measure(clip: Clip, kbps: float, iterations: int | None, folder: Path) -> dict:
+def measure(clip: Clip, kbps: float, mode: str, iterations: int | None, folder: Path) -> dict:
     wav, ddc = folder / "in.wav", folder / "out.ddc"
     soundfile.write(wav, clip.audio, clip.rate, subtype="FLOAT")
-    encode = in_child({"verb": "encode", "audio": str(wav), "ddc": str(ddc), "kbps": kbps, "iterations": iterations})
+    job = {"verb": "encode", "audio": str(wav), "ddc": str(ddc), "kbps": kbps, "mode": mode, "iterations": iterations}
+    encode = in_child(job)
     decode = in_child({"verb": "decode", "ddc": str(ddc)})
     data = ddc.read_bytes()
     header = codec.read_header(io.BytesIO(data))
     decoded, _ = codec.decode(data)
-    steps = iterations or FitConfig().iterations
+    steps = iterations or DEFAULT_FIT[mode].iterations
     return {
         "clip": clip.name,
+        "mode": mode,
         "rate_hz": clip.rate,
         "channels": clip.audio.shape[1],
         "seconds": round(clip.seconds, 2),
@@ -115,7 +119,7 @@ def main() -> None:
     began = time.perf_counter()
     peak = matmul_peak_gflops()
     with tempfile.TemporaryDirectory() as folder:
-        rows = [measure(c, TARGETS[c.category], iterations, Path(folder)) for c in picks]
+        rows = [measure(c, TARGETS[c.category], m, iterations, Path(folder)) for c in picks for m in MODES]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     report.write_csv(rows, args.out.with_suffix(".csv"))
     columns = list(rows[0])
@@ -128,8 +132,8 @@ def main() -> None:
         *("| " + " | ".join(f"{v:.3g}" if isinstance(v, float) else str(v) for v in r.values()) + " |" for r in rows),
         "",
         *(
-            f"- {r['clip']}: the fit ran at {r['fit_gflops']:.1f} GFLOP/s, {100 * r['fit_gflops'] / peak:.0f} % of "
-            f"the matmul peak."
+            f"- {r['clip']}, {r['mode']}: the fit ran at {r['fit_gflops']:.1f} GFLOP/s, "
+            f"{100 * r['fit_gflops'] / peak:.0f} % of the matmul peak."
             for r in rows
         ),
     ]

@@ -1,4 +1,5 @@
-"""The decoder's fixed input: seeded uniform noise, defined bit-exactly (formats/ddc.md, "Input noise").
+"""The decoder's seeded randomness, defined bit-exactly: the networks' input (formats/ddc.md §3) and the
+starting phases of spectral synthesis (§7).
 
 SplitMix64 is used because it is a few lines of integer arithmetic that any
 language reproduces exactly; no library's random distribution code is involved.
@@ -21,7 +22,21 @@ def splitmix64(seed: int, count: int) -> np.ndarray:
     return z ^ (z >> np.uint64(31))
 
 
+def uniform(seed: int, count: int) -> np.ndarray:
+    """`count` float64 draws in [0, 1): the top 53 bits of each SplitMix64 output, exactly."""
+    return (splitmix64(seed, count) >> np.uint64(11)).astype(np.float64) * 2.0**-53
+
+
 def input_noise(seed: int, width: int, length: int) -> np.ndarray:
-    """The network input: shape (width, length), float64 uniform in [0, 1), row-major draw order."""
-    bits = splitmix64(seed, width * length) >> np.uint64(11)  # top 53 bits
-    return (bits.astype(np.float64) * 2.0**-53).reshape(width, length)
+    """The network input: shape (width, length), row-major draw order."""
+    return uniform(seed, width * length).reshape(width, length)
+
+
+def start_phase(seed: int, segment: int, shape: tuple[int, ...]) -> np.ndarray:
+    """Unit complex numbers exp(2 pi i u) starting segment `segment`'s phase search, row-major in `shape`.
+
+    Drawn from the stream seeded with seed + 2**32 (segment + 1), which no file's input noise uses.
+    A random start, unlike phase 0, is no symmetric fixed point that rounding could tip either way.
+    """
+    u = uniform((seed + ((segment + 1) << 32)) % 2**64, int(np.prod(shape)))
+    return np.exp(2j * np.pi * u).reshape(shape)

@@ -58,16 +58,13 @@ def magnitude(log_magnitude: np.ndarray, n_fft: int) -> np.ndarray:
     return np.maximum(np.exp(np.minimum(log_magnitude, np.log(n_fft))) - LOG_FLOOR, 0.0)
 
 
-def griffin_lim(mag: np.ndarray, n_fft: int, known: np.ndarray) -> np.ndarray:
+def griffin_lim(mag: np.ndarray, n_fft: int, start: np.ndarray) -> np.ndarray:
     """Complex frames with magnitudes `mag` (..., F, B) and phases made consistent with each other.
 
-    Starts from zero phase except for the first known.shape[-2] frames, which
-    start from `known` (frames shared with the previous segment), then runs fast
-    Griffin-Lim: project onto consistent spectrograms, extrapolate, keep |X| = mag.
+    Starts from the phases of `start` (same shape), then runs fast Griffin-Lim:
+    project onto consistent spectrograms, extrapolate, keep |X| = mag.
     """
-    x = mag.astype(np.complex128)
-    head = known.shape[-2]
-    x[..., :head, :] = mag[..., :head, :] * _unit(known)
+    x = mag * _unit(start)
     previous = np.zeros_like(x)
     for _ in range(GRIFFIN_LIM_ITERATIONS):
         projected = stft(istft(x, n_fft), n_fft)

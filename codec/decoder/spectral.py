@@ -11,6 +11,7 @@ import numpy as np
 
 from codec.bitstream import Header
 from codec.layout import crossfade
+from codec.noise import start_phase
 from codec.spectrum import OVERLAP_FACTOR, griffin_lim, istft, magnitude
 
 
@@ -26,9 +27,10 @@ def iter_spectral_blocks(header: Header, runs: Iterable[np.ndarray]) -> Iterator
     for run in runs:
         for y in run:
             mag = magnitude(y.reshape(channels, bins, length).transpose(0, 2, 1), n_fft)
-            start = index * stride
-            mag[:, max(0, header.positions - start) :] = 0.0  # frames past the end are padding
-            spectra = griffin_lim(mag, n_fft, shared)
+            mag[:, max(0, header.positions - index * stride) :] = 0.0  # frames past the end are padding
+            start = start_phase(header.seed, index, mag.shape)
+            start[:, : shared.shape[1]] = shared  # frames shared with the previous segment keep its phase
+            spectra = griffin_lim(mag, n_fft, start)
             last = index == header.segments - 1
             emit = spectra[:, : length if last else stride].copy()
             if index > 0:
