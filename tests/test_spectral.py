@@ -33,8 +33,9 @@ def test_analyze_covers_every_sample_and_magnitude_inverts_it():
     log_mag = spectrum.analyze(audio, 256)
     assert log_mag.shape == (spectrum.frame_count(1000, 256), 2, 129)
     mag = spectrum.magnitude(log_mag, 256)
-    assert np.allclose(np.log(mag + spectrum.LOG_FLOOR), log_mag)
-    assert np.allclose(spectrum.magnitude(np.array([1e9, -1e9]), 256), [256 - spectrum.LOG_FLOOR, 0.0])  # bounded
+    floor = 256 * spectrum.LOG_FLOOR
+    assert np.allclose(np.log(mag + floor), log_mag)
+    assert np.allclose(spectrum.magnitude(np.array([1e9, -1e9]), 256), [256 - floor, 0.0])  # bounded
 
 
 def spectral_header(audio: np.ndarray, rate: int, n_fft: int, length: int, overlap: int) -> Header:
@@ -49,7 +50,7 @@ def decode_true_magnitudes(audio: np.ndarray, header: Header) -> np.ndarray:
     stride = header.segment_length - header.overlap
     runs = []
     for s in range(header.segments):
-        segment = np.full((header.rows, header.segment_length), np.log(spectrum.LOG_FLOOR))
+        segment = np.full((header.rows, header.segment_length), np.log(header.n_fft * spectrum.LOG_FLOOR))
         piece = log_mag[:, s * stride : s * stride + header.segment_length]
         segment[:, : piece.shape[1]] = piece
         runs.append(segment[None])
