@@ -203,6 +203,13 @@ def run_cases(seed: int, cases: int, start: int = 0, memory: bool = False) -> di
     return {"counts": counts, "failures": failures, "slowest": slowest, "peak_ratio": peak_ratio}
 
 
+HEAVIEST: dict[str, Callable[[Header], int]] = {  # what a hostile header can maximize, for --worst
+    "raw payload": lambda h: h.raw_payload_bytes,
+    "work": lambda h: h.decode_work,
+    "Griffin-Lim": lambda h: h.synthesis and h.segments * h.rows * h.segment_length * h.synthesis,
+}
+
+
 def heaviest(samples: int, key: Callable[[Header], int]) -> Header:
     """The valid header for about `samples` decoded samples that maximizes key (raw payload or work)."""
     best = None
@@ -232,11 +239,7 @@ def worst_cases(sizes: list[int]) -> list[str]:
     rows.append("|---:|---|---|---:|---:|---:|---:|")
     rng = np.random.default_rng(0)
     for samples in sizes:
-        for what, key in (
-            ("raw payload", lambda h: h.raw_payload_bytes),
-            ("work", lambda h: h.decode_work),
-            ("Griffin-Lim", lambda h: h.synthesis and h.segments * h.rows * h.segment_length * h.synthesis),
-        ):
+        for what, key in HEAVIEST.items():
             h = heaviest(samples, key)
             raw = np.frombuffer(rng.bytes(h.raw_payload_bytes), np.uint8) % 255  # codes within levels 127
             data = seal(h, raw.tobytes())

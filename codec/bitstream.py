@@ -149,16 +149,16 @@ def validate(header: Header) -> None:
         raise FormatError(f"overlap={header.overlap} exceeds half of segment_length={header.segment_length}")
     if header.width * header.segment_length > MAX_SEGMENT_WORK:
         raise FormatError(f"width x segment_length exceeds {MAX_SEGMENT_WORK}")
-    if header.synthesis and header.rows * header.segment_length > MAX_SPECTRAL_SEGMENT:
-        raise FormatError(f"output rows x segment_length exceeds {MAX_SPECTRAL_SEGMENT}")
-    if header.synthesis and header.segment_length < MIN_SPECTRAL_SEGMENT:
-        raise FormatError(f"segment_length={header.segment_length} is under {MIN_SPECTRAL_SEGMENT} frames")
     if header.raw_payload_bytes > MAX_PAYLOAD_BYTES:
         raise FormatError(f"declared weights need {header.raw_payload_bytes} bytes, more than {MAX_PAYLOAD_BYTES}")
     if header.raw_payload_bytes > PAYLOAD_PER_SAMPLE * header.samples + PAYLOAD_ALLOWANCE:
         raise FormatError(f"declared weights need {header.raw_payload_bytes} bytes for {header.samples} samples")
     if header.decode_work > WORK_PER_SAMPLE * header.samples + WORK_ALLOWANCE:
         raise FormatError(f"declared network needs {header.decode_work} multiply-adds for {header.samples} samples")
+    if header.synthesis and header.rows * header.segment_length > MAX_SPECTRAL_SEGMENT:
+        raise FormatError(f"output rows x segment_length exceeds {MAX_SPECTRAL_SEGMENT}")
+    if header.synthesis and header.segment_length < MIN_SPECTRAL_SEGMENT:
+        raise FormatError(f"segment_length={header.segment_length} is under {MIN_SPECTRAL_SEGMENT} frames")
 
 
 def pack_header(header: Header, version: int | None = None) -> bytes:

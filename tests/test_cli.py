@@ -33,6 +33,11 @@ def test_encode_info_decode(tmp_path):
     assert result.exit_code == 0, result.output
     info = json.loads(run("info", ddc, "--json").stdout)
     assert info["sample_rate"] == 8000 and info["channels"] == 1 and abs(info["bitrate_kbps"] / 16 - 1) < 0.1
+    assert info["format_version"] == 2 and info["mode"].startswith("spectral")  # the default mode
+    waveform = tmp_path / "w.ddc"
+    assert run("encode", DATA / "digit_0_jackson.wav", waveform, "-b", "16k", "-m", "waveform", *FAST).exit_code == 0
+    info = json.loads(run("info", waveform, "--json").stdout)
+    assert info["format_version"] == 1 and info["mode"] == "waveform" and info["synthesis"] == 0
     assert "sample_rate" in run("info", ddc).stdout
     assert run("decode", ddc, wav, "--quiet").exit_code == 0
     original, decoded = soundfile.info(DATA / "digit_0_jackson.wav"), soundfile.info(wav)
@@ -103,6 +108,7 @@ def test_corrupt_ddc_fails_cleanly_without_output(tmp_path, vector, fragment):
 def test_usage_errors_exit_2(tmp_path):
     assert run("encode", DATA / "digit_0_jackson.wav", tmp_path / "x.ddc", "--bitrate", "fast").exit_code == 2
     assert run("encode", DATA / "digit_0_jackson.wav", tmp_path / "x.ddc", "--device", "tpu").exit_code == 2
+    assert run("encode", DATA / "digit_0_jackson.wav", tmp_path / "x.ddc", "--mode", "mdct").exit_code == 2
     assert run("frobnicate").exit_code == 2
     assert not (tmp_path / "x.ddc").exists()
 

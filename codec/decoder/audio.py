@@ -21,6 +21,8 @@ def iter_runs(header: Header, exponents: np.ndarray, codes: list[np.ndarray]) ->
     """Consecutive runs of decoded segments, each (n, rows, L) float64, in order, from bitstream.read's payload."""
     z = input_noise(header.seed, header.width, input_length(header.segment_length, header.depth))
     activations = max(header.width, header.rows) * header.segment_length
+    if header.synthesis:  # each segment's phase search then holds ~8 float64 arrays of its size
+        activations = 8 * header.rows * header.segment_length
     per_segment = max(activations, params_per_segment(header.width, header.depth, header.rows))
     batch = max(1, MAX_WORK // per_segment)
     for start in range(0, header.segments, batch):
