@@ -88,6 +88,9 @@ def encode_stream(
         weights = fit_networks(batch.target, batch.mask, shape.width, shape.depth, seed, config, report)
         weights[-2] *= batch.scale[:, None, None].astype(np.float32)  # undo the standardization
         weights[-1] = weights[-1] * batch.scale[:, None].astype(np.float32) + batch.offset[:, None].astype(np.float32)
+        # A silent spectral segment is the floor everywhere; one unit of log below it, rounding the bias
+        # cannot lift its magnitudes above 0, so silence decodes to exact zeros as in waveform mode.
+        weights[-1][batch.scale == 0] -= float(mode == "spectral")
         parts.append(weights)
     weights = [np.concatenate(tensors) for tensors in zip(*parts, strict=True)]
 
