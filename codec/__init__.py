@@ -1,7 +1,7 @@
 """ddcodec: audio compressed as the weights of a small Deep Decoder network.
 
     data = codec.encode(audio, sample_rate, bitrate=24_000)   # needs torch
-    audio, sample_rate = codec.decode(data)                   # numpy only
+    audio, sample_rate = codec.decode(data)                   # numpy and scipy, no torch
 
 `encode_file` / `decode_file` do the work on binary file objects; `encode` /
 `decode` wrap them with io.BytesIO. The format is specified in formats/ddc.md.

@@ -1,6 +1,6 @@
 """The spectral synthesis of formats/ddc.md §7: STFT framing, log-magnitudes and Griffin-Lim phase.
 
-Numpy only, float64, shared by the encoder (which fits log-magnitudes) and the
+numpy and scipy.fft, float64, shared by the encoder (which fits log-magnitudes) and the
 decoder (which turns them back into samples). Frames use a sin² (periodic Hann)
 window of N samples at hop N/4, whose squares sum to exactly 3/2 at every
 sample, so ISTFT(STFT(x)) == x where four frames overlap.

@@ -1,4 +1,4 @@
-"""The decoder: numpy only. Importing this package never imports torch."""
+"""The decoder: numpy and scipy.fft only. Importing this package never imports torch."""
 
 from typing import BinaryIO
 

@@ -21,8 +21,9 @@ MIN_WIDTH, MAX_WIDTH = 2, 64
 OVERLAP_FRACTION = 16  # overlap = segment_length / 16
 SMALL_OVERHEAD_BYTES = 48 + 9  # fixed header plus a zstd frame holding one raw block
 MIN_SINGLE_DEPTH = 3
-# Spectral synthesis (README "Modes"), measured on 10 s of speech at 24 kbps: depth 3 beat 2 and 4,
-# and codes near 7 bits after zstd (k = 72, levels 117) beat 6 (k = 80) and 8 (k = 64).
+# Spectral synthesis (README "Modes"), measured on 10 s of speech at 24 kbps (bench/RESULTS.md, ablation):
+# depth 3 beat 2 and tied 4; near 7 bits a weight (k = 71, levels ~120) tied 6.5 and 7.5 and beat
+# wider networks on coarser codes (k = 80 and 96 at levels 33 and 14).
 SPECTRAL_DEPTH = 3
 SPECTRAL_BITS_PER_WEIGHT = 7.0
 SPECTRAL_FRAME_SECONDS = 0.04  # the STFT is the largest power of 2 at most this long
