@@ -28,7 +28,7 @@ def iter_spectral_blocks(header: Header, runs: Iterable[np.ndarray]) -> Iterator
         for y in run:
             mag = magnitude(y.reshape(channels, bins, length).transpose(0, 2, 1), n_fft)
             mag[:, max(0, header.positions - index * stride) :] = 0.0  # frames past the end are padding
-            start = start_phase(header.seed, index, mag.shape)
+            start = np.broadcast_to(start_phase(header.seed, index, mag.shape[1:]), mag.shape).copy()
             start[:, : shared.shape[1]] = shared  # frames shared with the previous segment keep its phase
             spectra = griffin_lim(mag, n_fft, start)
             last = index == header.segments - 1
