@@ -8,7 +8,6 @@ Sizes are whole files, container included. Opus only runs at 8/12/16/24/48 kHz:
 other rates are resampled to 48 kHz for it and back for scoring.
 """
 
-import dataclasses
 import io
 import time
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ import soundfile
 import codec
 from bench import reference
 from bench.clips import Clip
-from codec.encoder import DEFAULT_FIT
+from codec.encoder import fit_config
 from codec.metrics import resample
 
 LOSSY = {  # name -> (format, subtype, bitrate mode)
@@ -42,7 +41,7 @@ class Coded:
 
 def ddcodec(clip: Clip, kbps: float, iterations: int | None = None, mode: str = "spectral") -> Coded:
     """ddcodec in `mode` at the encoder's default fit for that mode, or `iterations` steps of it."""
-    config = DEFAULT_FIT[mode] if iterations is None else dataclasses.replace(DEFAULT_FIT[mode], iterations=iterations)
+    config = fit_config(mode, iterations)
     began = time.perf_counter()
     data = codec.encode(clip.audio, clip.rate, bitrate=kbps * 1000, config=config, mode=mode)
     middle = time.perf_counter()

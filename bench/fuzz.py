@@ -28,6 +28,7 @@ import numpy as np
 import codec
 from codec import bitstream
 from codec.bitstream import FIELDS, HEADER_BYTES, Header
+from codec.layout import output_rows
 
 VECTORS = Path(__file__).parent.parent / "formats" / "vectors"
 STRUCT_MAX = {"B": 2**8 - 1, "H": 2**16 - 1, "I": 2**32 - 1, "Q": 2**64 - 1}
@@ -215,7 +216,7 @@ def heaviest(samples: int, key: Callable[[Header], int]) -> Header:
     best = None
     for channels, synthesis in itertools.product((1, 8), (0, 8, 12)):
         frames = max(1, samples // channels)
-        rows = channels * ((1 << synthesis) // 2 + 1 if synthesis else 1)
+        rows = output_rows(channels, synthesis)
         for depth in (1, 2, 4, 6, 9, 12, 16):
             for width in (1, 2, 4, 8, 16, 32, 64, 128, 256):
                 spectral = {32, 2**20 // rows} if synthesis else set()

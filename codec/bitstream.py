@@ -20,7 +20,7 @@ import numpy as np
 import zstandard
 
 from codec.errors import FormatError, TruncatedError, UnsupportedVersionError
-from codec.layout import input_length, params_per_segment, segment_count, tensor_shapes
+from codec.layout import input_length, output_rows, params_per_segment, segment_count, tensor_shapes
 from codec.spectrum import frame_count
 
 MAGIC = b"\x89DDC"
@@ -88,7 +88,7 @@ class Header:
     @property
     def rows(self) -> int:
         """Output rows of each network: channels of samples, or channels x (N/2 + 1) log-magnitude bins."""
-        return self.channels * (self.n_fft // 2 + 1 if self.synthesis else 1)
+        return output_rows(self.channels, self.synthesis)
 
     @property
     def positions(self) -> int:

@@ -80,16 +80,14 @@ def encode(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary.")] = False,
 ) -> None:
     """Encode audio into a .ddc file."""
-    from codec.encoder import DEFAULT_FIT, MODES, encode_stream
+    from codec.encoder import MODES, encode_stream, fit_config
 
     rate = parse_bitrate(bitrate)
     if device not in ("cpu", "cuda"):
         raise typer.BadParameter(f"--device must be cpu or cuda, got {device!r}")
     if mode not in MODES:
         raise typer.BadParameter(f"--mode must be one of {', '.join(MODES)}, got {mode!r}")
-    config = dataclasses.replace(DEFAULT_FIT[mode], device=device)
-    if iterations is not None:
-        config = dataclasses.replace(config, iterations=iterations)
+    config = fit_config(mode, iterations, device)
     started = time.perf_counter()
     try:
         if device == "cuda":

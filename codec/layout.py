@@ -19,6 +19,12 @@ def tensor_shapes(width: int, depth: int, channels: int) -> list[tuple[int, ...]
     return [*shapes, (channels, width), (channels,)]
 
 
+def output_rows(channels: int, synthesis: int) -> int:
+    """Rows each network outputs: the channels' samples (synthesis 0), or each channel's N/2 + 1
+    log-magnitude bins of a 2**synthesis-point STFT."""
+    return channels * ((1 << synthesis) // 2 + 1 if synthesis else 1)
+
+
 def params_per_segment(width: int, depth: int, channels: int) -> int:
     """Number of weights one segment's network holds."""
     return sum(int(np.prod(s)) for s in tensor_shapes(width, depth, channels))

@@ -6,6 +6,8 @@ window of N samples at hop N/4, whose squares sum to exactly 3/2 at every
 sample, so ISTFT(STFT(x)) == x where four frames overlap.
 """
 
+import functools
+
 import numpy as np
 from scipy import fft
 
@@ -21,8 +23,19 @@ GRIFFIN_LIM_ITERATIONS = 32
 GRIFFIN_LIM_MOMENTUM = 0.99  # "fast Griffin-Lim" (Perraudin, Balazs & Søndergaard 2013)
 
 
+@functools.cache
 def window(n_fft: int) -> np.ndarray:
-    return np.sin(np.pi * (np.arange(n_fft) + 0.5) / n_fft) ** 2
+    """The analysis window, read-only (cached: Griffin-Lim asks for it twice an iteration)."""
+    w = np.sin(np.pi * (np.arange(n_fft) + 0.5) / n_fft) ** 2
+    w.flags.writeable = False
+    return w
+
+
+@functools.cache
+def _synthesis_window(n_fft: int) -> np.ndarray:
+    w = window(n_fft) / WINDOW_POWER_SUM
+    w.flags.writeable = False
+    return w
 
 
 def frame_count(frames: int, n_fft: int) -> int:
@@ -42,7 +55,7 @@ def istft(spectra: np.ndarray, n_fft: int) -> np.ndarray:
     """(..., F, N/2 + 1) complex frames -> (..., (F + 3) * hop) samples by windowed overlap-add."""
     hop = n_fft // OVERLAP_FACTOR
     frames = fft.irfft(spectra, n=n_fft, axis=-1, workers=WORKERS)
-    frames *= window(n_fft) / WINDOW_POWER_SUM
+    frames *= _synthesis_window(n_fft)
     count = frames.shape[-2]
     out = np.zeros((*frames.shape[:-2], count + OVERLAP_FACTOR - 1, hop))
     for j in range(OVERLAP_FACTOR):
@@ -51,13 +64,14 @@ def istft(spectra: np.ndarray, n_fft: int) -> np.ndarray:
 
 
 def analyze(audio: np.ndarray, n_fft: int) -> np.ndarray:
-    """(frames, C) audio -> (F, C, N/2 + 1) log-magnitudes, F = frame_count(frames, n_fft)."""
+    """(frames, C) audio -> (F, C * (N/2 + 1)) log-magnitudes, channel-major rows, F = frame_count(frames, n_fft)."""
     frames = len(audio)
     hop = n_fft // OVERLAP_FACTOR
     count = frame_count(frames, n_fft)
     padded = np.zeros((audio.shape[1], (count + OVERLAP_FACTOR - 1) * hop))
     padded[:, n_fft - hop : n_fft - hop + frames] = audio.T
-    return np.log(np.abs(stft(padded, n_fft)) + n_fft * LOG_FLOOR).transpose(1, 0, 2)
+    log_magnitude = np.log(np.abs(stft(padded, n_fft)) + n_fft * LOG_FLOOR)  # (C, F, B)
+    return log_magnitude.transpose(1, 0, 2).reshape(count, -1)
 
 
 def magnitude(log_magnitude: np.ndarray, n_fft: int) -> np.ndarray:
@@ -88,7 +102,7 @@ def griffin_lim(mag: np.ndarray, n_fft: int, start: np.ndarray) -> np.ndarray:
 
 def _set_magnitude(z: np.ndarray, mag: np.ndarray) -> np.ndarray:
     """In place: every channel gets its magnitude `mag` and the phase of sum_c z[c] (phase 0 where that is 0)."""
-    total = z.sum(axis=0) if len(z) > 1 else z[0].copy()
+    total = z.sum(axis=0)
     size = np.abs(total)
     lost = size == 0
     total *= np.divide(1.0, size, out=size, where=~lost)

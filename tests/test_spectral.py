@@ -31,7 +31,7 @@ def test_istft_inverts_stft_exactly_where_four_frames_overlap(n_fft):
 def test_analyze_covers_every_sample_and_magnitude_inverts_it():
     audio = np.random.default_rng(1).uniform(-1, 1, (1000, 2))
     log_mag = spectrum.analyze(audio, 256)
-    assert log_mag.shape == (spectrum.frame_count(1000, 256), 2, 129)
+    assert log_mag.shape == (spectrum.frame_count(1000, 256), 2 * 129)
     mag = spectrum.magnitude(log_mag, 256)
     floor = 256 * spectrum.LOG_FLOOR
     assert np.allclose(np.log(mag + floor), log_mag)
@@ -45,8 +45,7 @@ def spectral_header(audio: np.ndarray, rate: int, n_fft: int, length: int, overl
 
 def decode_true_magnitudes(audio: np.ndarray, header: Header) -> np.ndarray:
     """The decoder's phase search and joins, fed the exact log-magnitudes cut on the header's grid."""
-    log_mag = spectrum.analyze(audio.astype(np.float64), header.n_fft)
-    log_mag = log_mag.reshape(len(log_mag), -1).T  # (rows, F)
+    log_mag = spectrum.analyze(audio.astype(np.float64), header.n_fft).T  # (rows, F)
     stride = header.segment_length - header.overlap
     runs = []
     for s in range(header.segments):
@@ -103,14 +102,6 @@ def test_short_segments_join_within_a_real_encode():
     decoded, _ = codec.decode(data)
     assert header.segments > 3 and header.overlap > 0
     assert lsd(speech, decoded) < 1.2
-
-
-@pytest.mark.parametrize(("rate", "channels"), [(8000, 1), (11025, 8), (22050, 3), (48000, 2), (96000, 1)])
-def test_spectral_rates_and_channel_counts_keep_their_shape(rate, channels, quick):
-    t = np.arange(rate // 8) / rate
-    audio = np.stack([0.3 * np.sin(2 * np.pi * (200 + 50 * c) * t) for c in range(channels)], axis=1)
-    decoded, decoded_rate = codec.decode(codec.encode(audio.astype(np.float32), rate, bitrate=32_000 * channels))
-    assert decoded_rate == rate and decoded.shape == audio.shape and np.isfinite(decoded).all()
 
 
 @pytest.mark.parametrize("rate", [1000, 8000, 16000, 44100, 96000, 384000])

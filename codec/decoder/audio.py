@@ -20,9 +20,8 @@ MAX_WORK = 2**22  # activations, and separately weights, per forward call (~32 M
 def iter_runs(header: Header, exponents: np.ndarray, codes: list[np.ndarray]) -> Iterator[np.ndarray]:
     """Consecutive runs of decoded segments, each (n, rows, L) float64, in order, from bitstream.read's payload."""
     z = input_noise(header.seed, header.width, input_length(header.segment_length, header.depth))
-    activations = max(header.width, header.rows) * header.segment_length
-    if header.synthesis:  # each segment's phase search then holds ~8 float64 arrays of its size
-        activations = 8 * header.rows * header.segment_length
+    # spectral: each segment's phase search holds ~8 float64 arrays of its output's size
+    activations = (8 * header.rows if header.synthesis else max(header.width, header.rows)) * header.segment_length
     per_segment = max(activations, params_per_segment(header.width, header.depth, header.rows))
     batch = max(1, MAX_WORK // per_segment)
     for start in range(0, header.segments, batch):

@@ -18,7 +18,7 @@ from codec.spectrum import OVERLAP_FACTOR, griffin_lim, istft, magnitude
 def iter_spectral_blocks(header: Header, runs: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
     """Decoded audio as consecutive (frames, C) float32 blocks from runs of (n, rows, L) log-magnitudes."""
     n_fft, channels, length = header.n_fft, header.channels, header.segment_length
-    hop, bins = n_fft // OVERLAP_FACTOR, n_fft // 2 + 1
+    hop, bins = n_fft // OVERLAP_FACTOR, header.rows // channels
     overlap, fade = header.overlap, crossfade(header.overlap)[:, None]
     stride = length - overlap
     shared = np.zeros((channels, 0, bins), np.complex128)  # previous segment's last `overlap` frames

@@ -1,5 +1,6 @@
 """The encoder: audio -> segments -> fitted networks -> quantized codes -> .ddc. The only package that imports torch."""
 
+import dataclasses
 from collections.abc import Callable
 from typing import BinaryIO
 
@@ -14,14 +15,22 @@ from codec.encoder.quantize import quantize, search_levels
 from codec.encoder.segments import iter_batches
 from codec.errors import AudioError
 
-__all__ = ["DEFAULT_FIT", "MODES", "FitConfig", "encode_stream"]
+__all__ = ["DEFAULT_FIT", "MODES", "FitConfig", "encode_stream", "fit_config"]
 
 MODES = ("spectral", "waveform")  # README "Modes"; the first is the default
 # Measured on speech (bench/RESULTS.md, ablation): spectral fits settle by 1000 steps at lr 0.01.
 DEFAULT_FIT = {"spectral": FitConfig(iterations=1000, lr=0.01), "waveform": FitConfig()}
+
+
 MAX_BITS_PER_SAMPLE = 16  # targets above 16-bit PCM's rate are clamped to it (the format's caps assume so)
 MAX_FIT_WORK = 2**23  # segments x (width + rows) x L fitted at once: ~1.5 GB of activations at depth 6
 Progress = Callable[[int, int, float], None]  # (steps done, steps in all, running fit SNR in dB)
+
+
+def fit_config(mode: str, iterations: int | None = None, device: str = "cpu") -> FitConfig:
+    """DEFAULT_FIT[mode], with `iterations` steps instead when given, on `device`."""
+    config = dataclasses.replace(DEFAULT_FIT[mode], device=device)
+    return config if iterations is None else dataclasses.replace(config, iterations=iterations)
 
 
 def check_audio(audio: np.ndarray, sample_rate: int) -> np.ndarray:
@@ -71,7 +80,7 @@ def encode_stream(
     if mode == "spectral":
         shape = choose_spectral_shape(bitrate, sample_rate, channels, frames)
         log_magnitudes = spectrum.analyze(audio, 1 << shape.synthesis)
-        batches = list(iter_batches(log_magnitudes.reshape(len(log_magnitudes), -1), shape, MAX_FIT_WORK, True))
+        batches = list(iter_batches(log_magnitudes, shape, MAX_FIT_WORK, center=True))
     else:
         shape = choose_shape(bitrate, sample_rate, channels, frames)
         batches = list(iter_batches(audio, shape, MAX_FIT_WORK))
@@ -88,9 +97,10 @@ def encode_stream(
         weights = fit_networks(batch.target, batch.mask, shape.width, shape.depth, seed, config, report)
         weights[-2] *= batch.scale[:, None, None].astype(np.float32)  # undo the standardization
         weights[-1] = weights[-1] * batch.scale[:, None].astype(np.float32) + batch.offset[:, None].astype(np.float32)
-        # A silent spectral segment is the floor everywhere; one unit of log below it, rounding the bias
-        # cannot lift its magnitudes above 0, so silence decodes to exact zeros as in waveform mode.
-        weights[-1][batch.scale == 0] -= float(mode == "spectral")
+        if mode == "spectral":
+            # A silent segment is the floor everywhere; one unit of log below it, bias rounding cannot
+            # lift its magnitudes above 0, so silence decodes to exact zeros as in waveform mode.
+            weights[-1][batch.scale == 0] -= 1.0
         parts.append(weights)
     weights = [np.concatenate(tensors) for tensors in zip(*parts, strict=True)]
 

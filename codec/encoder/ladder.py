@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 
 from codec.bitstream import MAX_SPECTRAL_SEGMENT, MIN_SPECTRAL_SEGMENT, SPECTRAL_SYNTHESIS
-from codec.layout import params_per_segment, tensor_shapes
+from codec.layout import output_rows, params_per_segment, tensor_shapes
 from codec.spectrum import frame_count
 
 DEPTH = 6
@@ -74,9 +74,8 @@ def choose_spectral_shape(bitrate: float, sample_rate: int, channels: int, frame
     then the widest network whose weights fit each segment's share of the bits."""
     bitrate = min(bitrate, SPECTRAL_MAX_BITS_PER_SAMPLE * sample_rate * channels)
     synthesis, depth = spectral_synthesis(sample_rate), SPECTRAL_DEPTH
-    n_fft, granule = 1 << synthesis, _granule(SPECTRAL_DEPTH)
-    rows = channels * (n_fft // 2 + 1)
-    positions = frame_count(frames, n_fft)
+    granule, rows = _granule(SPECTRAL_DEPTH), output_rows(channels, synthesis)
+    positions = frame_count(frames, 1 << synthesis)
     longest = min(SPECTRAL_MAX_SEGMENT, MAX_SPECTRAL_SEGMENT // rows) // granule * granule
     if positions <= longest:
         count, length, overlap = 1, max(MIN_SPECTRAL_SEGMENT, _round_up(positions, granule)), 0
