@@ -18,7 +18,6 @@ import soundfile
 import codec
 from bench import reference
 from bench.clips import Clip
-from codec.encoder import fit_config
 from codec.metrics import resample
 
 LOSSY = {  # name -> (format, subtype, bitrate mode)
@@ -41,9 +40,8 @@ class Coded:
 
 def ddcodec(clip: Clip, kbps: float, iterations: int | None = None, mode: str = "spectral") -> Coded:
     """ddcodec in `mode` at the encoder's default fit for that mode, or `iterations` steps of it."""
-    config = fit_config(mode, iterations)
     began = time.perf_counter()
-    data = codec.encode(clip.audio, clip.rate, bitrate=kbps * 1000, config=config, mode=mode)
+    data = codec.encode(clip.audio, clip.rate, bitrate=kbps * 1000, iterations=iterations, mode=mode)
     middle = time.perf_counter()
     decoded, _ = codec.decode(data)
     name = f"ddcodec-{mode}" + (f"@{iterations}it" if iterations is not None else "")

@@ -18,7 +18,6 @@ import soundfile
 
 import codec
 from bench.clips import AUDIO_SUFFIXES
-from codec.encoder import FitConfig
 from codec.metrics import snr_db
 
 
@@ -33,9 +32,8 @@ def ladder(sample_rate: int, channels: int) -> list[float]:
 
 def run(path: Path, bitrate: float, iterations: int | None) -> dict:
     audio, rate = soundfile.read(path, dtype="float32", always_2d=True)
-    config = FitConfig() if iterations is None else FitConfig(iterations=iterations)
     start = time.perf_counter()
-    data = codec.encode(audio, rate, bitrate=bitrate, config=config)
+    data = codec.encode(audio, rate, bitrate=bitrate, iterations=iterations)  # the default mode's own fit
     encode_s = time.perf_counter() - start
     start = time.perf_counter()
     decoded, _ = codec.decode(data)

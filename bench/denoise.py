@@ -18,7 +18,7 @@ from scipy import signal
 from bench import contenders, report
 from bench.clips import Clip, load_clips
 from codec import metrics
-from codec.encoder import MODES
+from codec.modes import MODES
 
 CONDITIONS = {"white 0 dB": ("white", 0.0), "white 10 dB": ("white", 10.0), "pink 5 dB": ("pink", 5.0)}
 WIENER_SIZE = 9  # samples; scipy's default of 3 barely filters

@@ -17,7 +17,7 @@ from pathlib import Path
 from bench import contenders, report
 from bench.clips import BUNDLED, Clip, load_clips
 from codec import metrics
-from codec.encoder import MODES
+from codec.modes import MODES
 
 
 def sized(clip: Clip, codec: str, target: float | str, size: int) -> dict:

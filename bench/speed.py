@@ -30,7 +30,7 @@ from bench import report
 from bench.clips import Clip, load_clips
 from codec import metrics
 from codec.bitstream import Header
-from codec.encoder import MODES, fit_config
+from codec.modes import MODES
 
 CHILD = """
 import json, sys, time
@@ -38,11 +38,9 @@ import soundfile, codec
 job = json.loads(sys.argv[1])
 began = time.perf_counter()
 if job["verb"] == "encode":
-    from codec.encoder import fit_config  # decoding must not pay for importing torch
     audio, rate = soundfile.read(job["audio"], dtype="float32", always_2d=True)
-    config = fit_config(job["mode"], job["iterations"])
     began = time.perf_counter()
-    data = codec.encode(audio, rate, bitrate=job["kbps"] * 1000, config=config, mode=job["mode"])
+    data = codec.encode(audio, rate, bitrate=job["kbps"] * 1000, iterations=job["iterations"], mode=job["mode"])
     open(job["ddc"], "wb").write(data)
 else:
     audio, rate = codec.decode(open(job["ddc"], "rb").read())
@@ -84,7 +82,7 @@ def measure(clip: Clip, kbps: float, mode: str, iterations: int | None, folder: 
     data = ddc.read_bytes()
     header = codec.read_header(io.BytesIO(data))
     decoded, _ = codec.decode(data)
-    steps = fit_config(mode, iterations).iterations
+    steps = iterations or MODES[mode].fit.iterations
     return {
         "clip": clip.name,
         "mode": mode,

@@ -2,35 +2,46 @@
 
     data = codec.encode(audio, sample_rate, bitrate=24_000)   # needs torch
     audio, sample_rate = codec.decode(data)                   # numpy and scipy, no torch
+    with codec.open("x.ddc") as reader:                       # streaming: blocks of (frames, channels)
+        for block in reader: ...
 
-`encode_file` / `decode_file` do the work on binary file objects; `encode` /
-`decode` wrap them with io.BytesIO. The format is specified in formats/ddc.md.
+`encode_file` / `open` do the work on binary file objects; `encode` / `decode` wrap
+them with io.BytesIO. Options live in EncodeOptions; the modes in codec.modes.MODES.
+The format is specified in formats/ddc.md.
 """
 
+import dataclasses
 import io
+import os
 from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 
 from codec import bitstream
 from codec.bitstream import Header
-from codec.decoder import decode_stream
+from codec.decoder import Reader
 from codec.errors import AudioError, DdcodecError, FormatError, TruncatedError, UnsupportedVersionError
+from codec.options import EncodeOptions
+from codec.summary import describe
 
 if TYPE_CHECKING:
-    from codec.encoder import FitConfig, Progress
+    from codec.encoder.pipeline import Progress
 
 __all__ = [
     "AudioError",
     "DdcodecError",
+    "EncodeOptions",
     "FormatError",
     "Header",
+    "Reader",
     "TruncatedError",
     "UnsupportedVersionError",
     "decode",
     "decode_file",
+    "describe",
     "encode",
     "encode_file",
+    "open",
     "read_header",
 ]
 
@@ -39,11 +50,9 @@ def encode_file(
     audio: np.ndarray,
     sample_rate: int,
     fileobj: BinaryIO,
-    bitrate: float = 24_000,
-    seed: int = 0,
-    config: "FitConfig | None" = None,
+    options: EncodeOptions | None = None,
     progress: "Progress | None" = None,
-    mode: str = "spectral",
+    **changes: object,
 ) -> Header:
     """Encode audio into a binary file object; returns the header written.
 
@@ -51,46 +60,49 @@ def encode_file(
     ----------
     audio : (frames,) or (frames, channels) float array, nominally in [-1, 1].
     sample_rate : Hz, 1000 to 384000.
-    bitrate : target bits per second of audio, header included; the file lands
-        at or just under it unless the clip is too short for the smallest network.
-        Targets above 16-bit PCM's rate (16 x sample_rate x channels) are clamped to it.
-    seed : seeds the network input and initialization (stored in the file).
-    config : fitting effort (codec.encoder.FitConfig); not needed to decode.
-        Default: codec.encoder.DEFAULT_FIT[mode].
+    options : EncodeOptions (bitrate, mode, seed, device, iterations, threads); default EncodeOptions().
     progress : called as progress(steps_done, steps_total, fit_snr_db).
-    mode : "spectral" (default) codes log-magnitude spectra and rebuilds phase
-        at decode: best perceived quality per bit, but the waveform is not kept
-        (SNR near or below 0 dB). "waveform" codes the samples themselves.
-        README "Modes" has the measurements.
+    **changes : EncodeOptions fields to change, e.g. ``bitrate=12_000, mode="waveform"``.
 
-    Imports torch on first use. Raises AudioError for unusable audio.
+    Imports torch on first use. Raises AudioError for unusable audio and ValueError for bad options.
     """
-    from codec.encoder import encode_stream  # torch stays out of decode-only use
+    from codec.encoder.pipeline import encode_stream  # torch stays out of decode-only use
 
-    return encode_stream(audio, sample_rate, fileobj, bitrate, seed, config, progress, mode)
+    options = dataclasses.replace(options or EncodeOptions(), **changes)
+    return encode_stream(audio, sample_rate, fileobj, options, progress)
 
 
-def encode(audio: np.ndarray, sample_rate: int, **kwargs) -> bytes:
-    """Encode audio to .ddc bytes; keyword arguments as for encode_file."""
+def encode(audio: np.ndarray, sample_rate: int, options: EncodeOptions | None = None, **changes: object) -> bytes:
+    """Encode audio to .ddc bytes; arguments as for encode_file."""
     buffer = io.BytesIO()
-    encode_file(audio, sample_rate, buffer, **kwargs)
+    encode_file(audio, sample_rate, buffer, options, **changes)
     return buffer.getvalue()
 
 
-def decode_file(fileobj: BinaryIO) -> tuple[np.ndarray, int]:
+# Shadows the builtin inside codec only, as gzip.open and wave.open do.
+def open(source: str | os.PathLike | BinaryIO, threads: int | None = None) -> Reader:
+    """Open a .ddc path or binary file object for streaming decode; see Reader.
+
+    The header and payload are read and checked here: a malformed stream raises FormatError
+    (or a subclass) before any audio is made. threads: FFT workers (None: $DDCODEC_THREADS, else all).
+    """
+    return Reader(source, threads)
+
+
+def decode_file(fileobj: BinaryIO, threads: int | None = None) -> tuple[np.ndarray, int]:
     """Decode a .ddc stream from a binary file object.
 
-    Returns (audio, sample_rate) with audio (frames, channels) float32, not
-    clipped; formats/ddc.md defines the conversion to 16-bit PCM. Raises
-    FormatError (or its subclasses) for any malformed input.
+    Returns (audio, sample_rate) with audio (frames, channels) float32, not clipped;
+    formats/ddc.md defines the conversion to 16-bit PCM. Raises FormatError (or its
+    subclasses) for any malformed input.
     """
-    header, audio = decode_stream(fileobj)
-    return audio, header.sample_rate
+    with Reader(fileobj, threads) as reader:
+        return reader.read(), reader.sample_rate
 
 
-def decode(data: bytes) -> tuple[np.ndarray, int]:
+def decode(data: bytes, threads: int | None = None) -> tuple[np.ndarray, int]:
     """Decode .ddc bytes; see decode_file."""
-    return decode_file(io.BytesIO(data))
+    return decode_file(io.BytesIO(data), threads)
 
 
 def read_header(fileobj: BinaryIO) -> Header:

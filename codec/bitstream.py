@@ -1,7 +1,7 @@
 """The .ddc container: magic, version, header fields and payload layout (no torch).
 
 formats/ddc.md is the normative description; this module is its only field
-table, used by both codec/encoder/pack.py and codec/decoder/unpack.py.
+table, used by both the writer (codec/encoder/pack.py) and every reader.
 
 Layout (little-endian):
     magic     4 bytes  b"\\x89DDC"
@@ -36,19 +36,22 @@ WORK_PER_SAMPLE, WORK_ALLOWANCE = 2**14, 2**30  # decode multiply-adds, see Head
 MAX_SPECTRAL_SEGMENT = 2**20  # output rows x segment_length in spectral synthesis: caps Griffin-Lim's arrays
 MIN_SPECTRAL_SEGMENT = 32  # frames: keeps Griffin-Lim's per-segment overhead small against its work
 SPECTRAL_SYNTHESIS = range(8, 13)  # synthesis s > 0: log-magnitude frames of a 2**s-point STFT
+MAX_SEED = 2**32 - 1
+MAX_LEVELS = 32767  # codes in [-levels, levels] stay within 16 bits after zigzag
+ONE_BYTE_LEVELS = 127  # up to here every zigzag code fits in one byte
 
 # (name, struct code, lowest, highest). Bounds are inclusive and checked before anything is allocated.
 FIELDS: tuple[tuple[str, str, int, int], ...] = (
     ("sample_rate", "I", 1000, 384_000),
     ("channels", "B", 1, 8),
     ("frames", "Q", 1, MAX_OUTPUT_SAMPLES),
-    ("seed", "I", 0, 2**32 - 1),
+    ("seed", "I", 0, MAX_SEED),
     ("width", "H", 1, 256),
     ("depth", "B", 1, 16),
     ("synthesis", "B", 0, max(SPECTRAL_SYNTHESIS)),
     ("segment_length", "I", 1, 2**20),
     ("overlap", "I", 0, 2**19),
-    ("levels", "H", 1, 32767),
+    ("levels", "H", 1, MAX_LEVELS),
     ("crc_payload", "I", 0, 2**32 - 1),
     ("payload_bytes", "I", 1, MAX_PAYLOAD_BYTES),
 )
@@ -57,6 +60,12 @@ _HEADER = struct.Struct("<" + "".join(code for _, code, _, _ in FIELDS))
 _CRC = struct.Struct("<I")
 HEADER_BYTES = _PREFIX.size + _HEADER.size + _CRC.size
 STEP_EXPONENT_OFFSET = 24  # step = 2 ** (e / 8 - 24) for a stored byte e
+ZSTD_SMALL_FRAME_BYTES = 9  # a zstd frame holding one raw block: magic 4, frame header 2, block header 3
+
+
+def code_bytes(levels: int) -> int:
+    """Bytes per zigzag code in a payload quantized to `levels`: 1 while every code fits in a byte."""
+    return 1 if levels <= ONE_BYTE_LEVELS else 2
 
 
 @dataclass(frozen=True)
@@ -105,8 +114,7 @@ class Header:
 
     @property
     def code_bytes(self) -> int:
-        """Bytes per zigzag code: 1 while every code fits in a byte."""
-        return 1 if self.levels <= 127 else 2
+        return code_bytes(self.levels)
 
     @property
     def raw_payload_bytes(self) -> int:
@@ -273,7 +281,7 @@ def zigzag_decode(codes: np.ndarray) -> np.ndarray:
 
 
 def zigzag_encode(values: np.ndarray) -> np.ndarray:
-    """Inverse of zigzag_decode for |values| <= 32767."""
+    """Inverse of zigzag_decode for |values| <= MAX_LEVELS."""
     v = values.astype(np.int32)
     return ((v << 1) ^ (v >> 31)).astype(np.uint16)
 

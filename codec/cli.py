@@ -4,7 +4,7 @@ Exit codes: 0 success, 1 bad input or refused output (one line on stderr), 2 bad
 """
 
 import contextlib
-import dataclasses
+import enum
 import json
 import sys
 import time
@@ -14,13 +14,25 @@ from typing import TYPE_CHECKING, Annotated, BinaryIO
 
 import typer
 
-from codec import bitstream
+import codec
+from codec import modes
 from codec.audio_io import STDIO, atomic_output, output_format, read_audio, write_pcm16
-from codec.bitstream import Header
+from codec.bitstream import MAX_SEED
 from codec.errors import DdcodecError
+from codec.options import DEVICES, EncodeOptions
+from codec.threads import ENV as THREADS_ENV
 
 if TYPE_CHECKING:
-    from codec.encoder import Progress
+    from codec.encoder.pipeline import Progress
+
+DEFAULTS = EncodeOptions()
+ModeName = enum.Enum("ModeName", {name: name for name in modes.MODES}, type=str)  # --mode's choices
+Device = enum.Enum("Device", {name: name for name in DEVICES}, type=str)
+DEFAULT_MODE, DEFAULT_DEVICE = ModeName(DEFAULTS.mode), Device(DEFAULTS.device)
+MODE_HELP = " ".join(f"{name}: {mode.summary}." for name, mode in modes.MODES.items())
+ITERATIONS_HELP = ", ".join(f"{mode.fit.iterations} {name}" for name, mode in modes.MODES.items())
+THREADS_HELP = f"Threads for the fit and the FFTs (default: ${THREADS_ENV}, else every core)."
+DECODE_THREADS_HELP = f"Threads for the FFTs (default: ${THREADS_ENV}, else every core)."
 
 app = typer.Typer(
     help="ddcodec: audio compressed as the weights of a small neural network.\n\n"
@@ -49,6 +61,11 @@ def parse_bitrate(text: str) -> float:
     return value
 
 
+def format_bitrate(value: float) -> str:
+    """24000 -> '24k' (parse_bitrate's inverse for whole kilobits)."""
+    return f"{value / 1000:g}k" if value % 1000 == 0 else f"{value:g}"
+
+
 def status(message: str, quiet: bool) -> None:
     if not quiet:
         typer.echo(message, err=True)
@@ -58,49 +75,39 @@ def status(message: str, quiet: bool) -> None:
 def encode(
     source: Annotated[str, typer.Argument(help="Audio file (wav, flac, ogg, mp3, aiff, ...) or - for stdin.")],
     target: Annotated[str, typer.Argument(help="Output .ddc file, or - for stdout.")],
-    bitrate: Annotated[str, typer.Option("--bitrate", "-b", help="Target bitrate, e.g. 6k, 24k, 128k.")] = "24k",
+    bitrate: Annotated[
+        str, typer.Option("--bitrate", "-b", help="Target bitrate, e.g. 6k, 24k, 128k.")
+    ] = format_bitrate(DEFAULTS.bitrate),
     seed: Annotated[
-        int, typer.Option(help="Seed of the network input (stored in the file).", min=0, max=2**32 - 1)
-    ] = 0,
-    mode: Annotated[
-        str,
-        typer.Option(
-            "--mode",
-            "-m",
-            help="spectral: codes the spectrum, best perceived quality per bit, waveform not kept. "
-            "waveform: codes the samples (waveform-faithful, lower quality per bit).",
-        ),
-    ] = "spectral",
-    device: Annotated[str, typer.Option(help="Where to fit: cpu or cuda.")] = "cpu",
+        int, typer.Option(help="Seed of the network input (stored in the file).", min=0, max=MAX_SEED)
+    ] = DEFAULTS.seed,
+    mode: Annotated[ModeName, typer.Option("--mode", "-m", help=MODE_HELP)] = DEFAULT_MODE,
+    device: Annotated[Device, typer.Option(help="Where to fit.")] = DEFAULT_DEVICE,
     iterations: Annotated[
-        int | None,
-        typer.Option(help="Fitting steps (more is slower and better; default 1000 spectral, 1500 waveform).", min=1),
-    ] = None,
+        int | None, typer.Option(help=f"Fitting steps (more is slower and better; default {ITERATIONS_HELP}).", min=1)
+    ] = DEFAULTS.iterations,
+    threads: Annotated[int | None, typer.Option(help=THREADS_HELP, min=1)] = DEFAULTS.threads,
     force: Annotated[bool, typer.Option("--force", "-f", help="Overwrite an existing output.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary.")] = False,
 ) -> None:
     """Encode audio into a .ddc file."""
-    from codec.encoder import MODES, encode_stream, fit_config
-
-    rate = parse_bitrate(bitrate)
-    if device not in ("cpu", "cuda"):
-        raise typer.BadParameter(f"--device must be cpu or cuda, got {device!r}")
-    if mode not in MODES:
-        raise typer.BadParameter(f"--mode must be one of {', '.join(MODES)}, got {mode!r}")
-    config = fit_config(mode, iterations, device)
+    try:
+        options = EncodeOptions(parse_bitrate(bitrate), mode.value, seed, device.value, iterations, threads)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
     started = time.perf_counter()
     try:
-        if device == "cuda":
+        if options.device == "cuda":
             import torch
 
             if not torch.cuda.is_available():
                 raise DdcodecError("--device cuda given but no CUDA device is available")
         audio, sample_rate = read_audio(source)
         with atomic_output(target, force, protect=[source]) as fileobj, _progress(quiet) as progress:
-            header = encode_stream(audio, sample_rate, fileobj, rate, seed, config, progress, mode)
+            header = codec.encode_file(audio, sample_rate, fileobj, options, progress)
     except DdcodecError as exc:
         raise fail(str(exc)) from None
-    summary = _describe(header)
+    summary = codec.describe(header)
     status(
         f"{target}: {summary['file_bytes']} bytes, {summary['bitrate_kbps']:.2f} kbps, "
         f"{header.duration:.2f} s in {time.perf_counter() - started:.1f} s",
@@ -114,22 +121,23 @@ def decode(
     target: Annotated[
         str, typer.Argument(help="Output audio; format from the extension (.wav, .flac, ...), - for WAV on stdout.")
     ],
+    threads: Annotated[int | None, typer.Option(help=DECODE_THREADS_HELP, min=1)] = None,
     force: Annotated[bool, typer.Option("--force", "-f", help="Overwrite an existing output.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary.")] = False,
 ) -> None:
     """Decode a .ddc file to 16-bit PCM audio."""
-    from codec.decoder import iter_blocks
-
     started = time.perf_counter()
     try:
         fmt = output_format(target)
-        with _open_input(source) as fileobj:
-            header, exponents, codes = bitstream.read(fileobj)
-        with atomic_output(target, force, protect=[source]) as out:
-            write_pcm16(out, iter_blocks(header, exponents, codes), header.sample_rate, header.channels, fmt)
+        with (
+            _open_input(source) as fileobj,
+            _reader(fileobj, threads) as reader,
+            atomic_output(target, force, protect=[source]) as out,
+        ):
+            write_pcm16(out, reader, reader.sample_rate, reader.channels, fmt)
     except DdcodecError as exc:
         raise fail(str(exc)) from None
-    status(f"{target}: {header.duration:.2f} s decoded in {time.perf_counter() - started:.2f} s", quiet)
+    status(f"{target}: {reader.duration:.2f} s decoded in {time.perf_counter() - started:.2f} s", quiet)
 
 
 @app.command()
@@ -139,11 +147,10 @@ def info(
 ) -> None:
     """Describe a .ddc file's header (the payload is checked too)."""
     try:
-        with _open_input(source) as fileobj:
-            header, *_ = bitstream.read(fileobj)
+        with _open_input(source) as fileobj, _reader(fileobj) as reader:
+            summary = codec.describe(reader.header)
     except DdcodecError as exc:
         raise fail(str(exc)) from None
-    summary = _describe(header)
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
     else:
@@ -170,11 +177,8 @@ def evaluate(
     try:
         ref, rate = read_audio(str(reference))
         if test.suffix == ".ddc":
-            from codec.decoder import decode_stream
-
-            with _open_input(str(test)) as fileobj:
-                header, decoded = decode_stream(fileobj)
-            test_rate = header.sample_rate
+            with _open_input(str(test)) as fileobj, _reader(fileobj) as reader:
+                decoded, test_rate = reader.read(), reader.sample_rate
         else:
             decoded, test_rate = read_audio(str(test))
         if decoded.shape[1] != ref.shape[1]:
@@ -194,18 +198,14 @@ def evaluate(
             typer.echo(f"{key:<27}  {'n/a' if value is None else f'{value:.3f}'}")
 
 
-def _describe(header: Header) -> dict:
-    size = bitstream.HEADER_BYTES + header.payload_bytes
-    return {
-        "format_version": header.version,
-        **dataclasses.asdict(header),
-        "mode": f"spectral ({header.n_fft}-point STFT)" if header.synthesis else "waveform",
-        "segments": header.segments,
-        "duration_s": round(header.duration, 6),
-        "file_bytes": size,
-        "bitrate_kbps": round(size * 8 / header.duration / 1000, 3),
-        "compression_ratio_vs_pcm16": round(header.samples * 2 / size, 2),
-    }
+def _reader(fileobj: BinaryIO, thread_count: int | None = None) -> codec.Reader:
+    """codec.open, with a bad $DDCODEC_THREADS reported as one line like any other bad input."""
+    try:
+        return codec.open(fileobj, thread_count)
+    except ValueError as exc:
+        if isinstance(exc, DdcodecError):
+            raise
+        raise DdcodecError(str(exc)) from None
 
 
 @contextlib.contextmanager

@@ -11,7 +11,7 @@ import functools
 import numpy as np
 from scipy import fft
 
-WORKERS = -1  # FFT threads: all cores. Each transform is computed alone, so the bits do not depend on it.
+ALL_CORES = -1  # scipy.fft's `workers` for every core. Each transform is computed alone: bits never depend on it.
 
 OVERLAP_FACTOR = 4  # hop = N / 4
 WINDOW_POWER_SUM = 1.5  # sum of window² over the 4 frames covering any sample
@@ -44,17 +44,17 @@ def frame_count(frames: int, n_fft: int) -> int:
     return (frames + n_fft - hop - 1) // hop + 1
 
 
-def stft(x: np.ndarray, n_fft: int) -> np.ndarray:
+def stft(x: np.ndarray, n_fft: int, workers: int = ALL_CORES) -> np.ndarray:
     """(..., (F + 3) * hop) samples -> (..., F, N/2 + 1) complex frames; frame f starts at f * hop."""
     hop = n_fft // OVERLAP_FACTOR
     frames = np.lib.stride_tricks.sliding_window_view(x, n_fft, axis=-1)[..., ::hop, :]
-    return fft.rfft(frames * window(n_fft), axis=-1, workers=WORKERS)
+    return fft.rfft(frames * window(n_fft), axis=-1, workers=workers)
 
 
-def istft(spectra: np.ndarray, n_fft: int) -> np.ndarray:
+def istft(spectra: np.ndarray, n_fft: int, workers: int = ALL_CORES) -> np.ndarray:
     """(..., F, N/2 + 1) complex frames -> (..., (F + 3) * hop) samples by windowed overlap-add."""
     hop = n_fft // OVERLAP_FACTOR
-    frames = fft.irfft(spectra, n=n_fft, axis=-1, workers=WORKERS)
+    frames = fft.irfft(spectra, n=n_fft, axis=-1, workers=workers)
     frames *= _synthesis_window(n_fft)
     count = frames.shape[-2]
     out = np.zeros((*frames.shape[:-2], count + OVERLAP_FACTOR - 1, hop))
@@ -63,14 +63,14 @@ def istft(spectra: np.ndarray, n_fft: int) -> np.ndarray:
     return out.reshape(*out.shape[:-2], -1)
 
 
-def analyze(audio: np.ndarray, n_fft: int) -> np.ndarray:
+def analyze(audio: np.ndarray, n_fft: int, workers: int = ALL_CORES) -> np.ndarray:
     """(frames, C) audio -> (F, C * (N/2 + 1)) log-magnitudes, channel-major rows, F = frame_count(frames, n_fft)."""
     frames = len(audio)
     hop = n_fft // OVERLAP_FACTOR
     count = frame_count(frames, n_fft)
     padded = np.zeros((audio.shape[1], (count + OVERLAP_FACTOR - 1) * hop))
     padded[:, n_fft - hop : n_fft - hop + frames] = audio.T
-    log_magnitude = np.log(np.abs(stft(padded, n_fft)) + n_fft * LOG_FLOOR)  # (C, F, B)
+    log_magnitude = np.log(np.abs(stft(padded, n_fft, workers)) + n_fft * LOG_FLOOR)  # (C, F, B)
     return log_magnitude.transpose(1, 0, 2).reshape(count, -1)
 
 
@@ -79,7 +79,7 @@ def magnitude(log_magnitude: np.ndarray, n_fft: int) -> np.ndarray:
     return np.maximum(np.exp(np.minimum(log_magnitude, np.log(n_fft))) - n_fft * LOG_FLOOR, 0.0)
 
 
-def griffin_lim(mag: np.ndarray, n_fft: int, start: np.ndarray) -> np.ndarray:
+def griffin_lim(mag: np.ndarray, n_fft: int, start: np.ndarray, workers: int = ALL_CORES) -> np.ndarray:
     """Complex frames with magnitudes `mag` (C, F, B) and one phase, shared by the C channels.
 
     Starts from the phase of `start` (C, F, B; overwritten), then runs fast Griffin-Lim:
@@ -91,7 +91,7 @@ def griffin_lim(mag: np.ndarray, n_fft: int, start: np.ndarray) -> np.ndarray:
     x = _set_magnitude(start, mag)
     previous = np.zeros_like(x)
     for _ in range(GRIFFIN_LIM_ITERATIONS):
-        projected = stft(istft(x, n_fft), n_fft)
+        projected = stft(istft(x, n_fft, workers), n_fft, workers)
         # target = projected + momentum * (projected - previous), built in previous's buffer
         target = np.subtract(projected, previous, out=previous)
         target *= GRIFFIN_LIM_MOMENTUM

@@ -10,12 +10,12 @@ import tempfile
 import numpy as np
 import pytest
 import soundfile
-from conftest import DATA, VECTORS, snr_db
+from conftest import DATA, VECTORS
 from test_cli import FAST, one_line_error, run
 
 import codec
 from codec.audio_io import to_pcm16
-from codec.metrics import lsd
+from codec.metrics import lsd, snr_db
 
 RATE = 16000
 
@@ -53,8 +53,8 @@ FLOORS = {
 @pytest.mark.parametrize("name", ["silence", "single_sample", *FLOORS])
 def test_hard_signals_round_trip_sanely(name, mode, quick):
     audio = hard_signal(name)
-    config = quick if mode == "waveform" else None  # spectral: the default fit, cheap at width 2
-    decoded, rate = codec.decode(codec.encode(audio, RATE, bitrate=32_000, config=config, mode=mode))
+    iterations = quick if mode == "waveform" else None  # spectral: the default fit, cheap at width 2
+    decoded, rate = codec.decode(codec.encode(audio, RATE, bitrate=32_000, iterations=iterations, mode=mode))
     assert rate == RATE and decoded.shape == audio.shape and np.isfinite(decoded).all()
     if name == "silence":
         assert not decoded.any()
@@ -109,8 +109,8 @@ def test_rates_and_channel_counts_keep_their_shape(rate, channels, mode, quick):
     t = np.arange(rate // 8) / rate
     audio = np.stack([0.3 * np.sin(2 * np.pi * (200 + 50 * c) * t) for c in range(channels)], axis=1)
     bitrate = max(32_000, 2 * rate) * channels  # about 2 bits a sample, enough for a short fit to show
-    config = quick if mode == "waveform" else None  # spectral: its default fit (SNR means nothing there)
-    data = codec.encode(audio.astype(np.float32), rate, bitrate=bitrate, config=config, mode=mode)
+    iterations = quick if mode == "waveform" else None  # spectral: its default fit (SNR means nothing there)
+    data = codec.encode(audio.astype(np.float32), rate, bitrate=bitrate, iterations=iterations, mode=mode)
     decoded, decoded_rate = codec.decode(data)
     assert decoded_rate == rate and decoded.shape == audio.shape and np.isfinite(decoded).all()
     if mode == "waveform":

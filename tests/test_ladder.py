@@ -4,13 +4,15 @@ import pytest
 
 from codec import bitstream
 from codec.bitstream import Header
-from codec.encoder import MAX_BITS_PER_SAMPLE
-from codec.encoder.ladder import BITS_PER_WEIGHT, choose_shape
+from codec.encoder.pipeline import MAX_BITS_PER_SAMPLE
 from codec.layout import params_per_segment, segment_count
+from codec.modes import MODES
+
+WAVEFORM = MODES["waveform"]
 
 
 def header_for(bitrate: float, rate: int, channels: int, frames: int, levels: int) -> Header:
-    shape = choose_shape(bitrate, rate, channels, frames)
+    shape = WAVEFORM.shape(bitrate, rate, channels, frames)
     return Header(
         rate, channels, frames, 0, shape.width, shape.depth, 0, shape.segment_length, shape.overlap, levels, 0, 1
     )
@@ -31,11 +33,12 @@ def test_any_clamped_target_passes_the_format_caps_with_two_byte_codes(rate, cha
 @pytest.mark.parametrize("bitrate", [6000, 24000, 256000])
 def test_shape_is_valid_and_near_budget(rate, channels, seconds, bitrate):
     frames = max(1, int(rate * seconds))
-    shape = choose_shape(bitrate, rate, channels, frames)
+    shape = WAVEFORM.shape(bitrate, rate, channels, frames)
     header = header_for(bitrate, rate, channels, frames, 127)
     bitstream.validate(header)
     segments = segment_count(frames, shape.segment_length, shape.overlap)
     if segments > 1:  # nominal cost within what the levels search absorbs (~5.5-10 bits a weight)
-        per_segment = params_per_segment(shape.width, shape.depth, channels) * BITS_PER_WEIGHT + 8 * len(header.shapes)
+        weights = params_per_segment(shape.width, shape.depth, channels)
+        per_segment = weights * WAVEFORM.bits_per_weight + 8 * len(header.shapes)
         nominal = segments * per_segment + 8 * bitstream.HEADER_BYTES
         assert 0.75 < nominal / (bitrate * frames / rate) < 1.3

@@ -7,14 +7,14 @@ import sys
 import numpy as np
 import pytest
 import torch
-from conftest import load, snr_db
+from conftest import load
 
 import codec
 from codec import bitstream
 from codec.decoder.weights import dequantize
-from codec.encoder import FitConfig
 from codec.encoder.fit import forward as torch_forward
 from codec.layout import input_length
+from codec.metrics import snr_db
 from codec.noise import input_noise
 
 
@@ -30,7 +30,7 @@ def encode_decode(audio, rate, **kwargs):
 )
 def test_real_recordings_round_trip_with_exact_shape_and_rate(name, bitrate, quick):
     audio, rate = load(name)
-    data, decoded, decoded_rate = encode_decode(audio, rate, bitrate=bitrate, config=quick, mode="waveform")
+    data, decoded, decoded_rate = encode_decode(audio, rate, bitrate=bitrate, iterations=quick, mode="waveform")
     assert decoded_rate == rate and decoded.shape == audio.shape and decoded.dtype == np.float32
     real = len(data) * 8 * rate / len(audio)
     assert abs(real / bitrate - 1) <= 0.10, real
@@ -41,7 +41,7 @@ def test_fit_reaches_good_quality_on_a_signal_the_prior_suits():
     rate = 11025  # an odd rate
     t = np.arange(rate) / rate
     audio = (0.5 * np.sin(2 * np.pi * 110 * t) + 0.2 * np.sin(2 * np.pi * 220 * t + 1)).astype(np.float32)
-    _, decoded, _ = encode_decode(audio, rate, bitrate=32_000, config=FitConfig(iterations=400), mode="waveform")
+    _, decoded, _ = encode_decode(audio, rate, bitrate=32_000, iterations=400, mode="waveform")
     assert snr_db(audio, decoded[:, 0]) > 20.0
 
 
@@ -49,7 +49,7 @@ def test_long_input_uses_many_segments_without_seams(quick):
     rate = 8000
     t = np.arange(3 * rate) / rate
     audio = (0.4 * np.sin(2 * np.pi * 150 * t)).astype(np.float32)
-    data, decoded, _ = encode_decode(audio, rate, bitrate=12_000, config=FitConfig(iterations=150), mode="waveform")
+    data, decoded, _ = encode_decode(audio, rate, bitrate=12_000, iterations=150, mode="waveform")
     header = codec.read_header(io.BytesIO(data))
     assert header.segments >= 3 and header.overlap > 0
     error = np.abs(decoded[:, 0] - audio)
@@ -65,25 +65,25 @@ def test_multichannel_and_silence():
     audio = np.zeros((4000, 5), np.float32)
     audio[:, 1] = 0.3 * np.sin(np.arange(4000) / 9)
     audio[:, 3] = 0.05 * rng.standard_normal(4000)
-    _, decoded, _ = encode_decode(audio, rate, bitrate=40_000, config=FitConfig(iterations=30))
+    _, decoded, _ = encode_decode(audio, rate, bitrate=40_000, iterations=30)
     assert decoded.shape == (4000, 5) and np.isfinite(decoded).all()
-    _, silent, _ = encode_decode(np.zeros((3000, 2), np.float32), rate, config=FitConfig(iterations=5))
+    _, silent, _ = encode_decode(np.zeros((3000, 2), np.float32), rate, iterations=5)
     assert not silent.any()  # all zeros come back as exact zeros, not NaN or noise
 
 
 def test_encoding_and_decoding_are_deterministic(quick):
     audio, rate = load("digit_0_jackson.wav")
-    first = codec.encode(audio, rate, bitrate=12_000, seed=3, config=quick)
-    assert codec.encode(audio, rate, bitrate=12_000, seed=3, config=quick) == first
+    first = codec.encode(audio, rate, bitrate=12_000, seed=3, iterations=quick)
+    assert codec.encode(audio, rate, bitrate=12_000, seed=3, iterations=quick) == first
     a, _ = codec.decode(first)
     b, _ = codec.decode(first)
     assert a.tobytes() == b.tobytes()
-    assert codec.encode(audio, rate, bitrate=12_000, seed=4, config=quick) != first
+    assert codec.encode(audio, rate, bitrate=12_000, seed=4, iterations=quick) != first
 
 
 def test_numpy_decoder_matches_torch_on_a_real_file(quick):
     audio, rate = load("speech_198-209-0000_2s.flac")
-    data = codec.encode(audio, rate, bitrate=24_000, config=quick)
+    data = codec.encode(audio, rate, bitrate=24_000, iterations=quick)
     header, exponents, codes = bitstream.read(io.BytesIO(data))
     weights = dequantize(exponents, codes, header.shapes)
     z = input_noise(header.seed, header.width, input_length(header.segment_length, header.depth))

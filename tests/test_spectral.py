@@ -2,7 +2,6 @@
 
 import dataclasses
 import io
-from unittest import mock
 
 import numpy as np
 import pytest
@@ -11,12 +10,13 @@ from conftest import VECTORS, load
 import codec
 from codec import bitstream, spectrum
 from codec.bitstream import Header
-from codec.decoder.spectral import iter_spectral_blocks
-from codec.encoder import MAX_BITS_PER_SAMPLE, FitConfig
-from codec.encoder.ladder import SPECTRAL_MAX_BITS_PER_SAMPLE, choose_spectral_shape
+from codec.encoder.pipeline import MAX_BITS_PER_SAMPLE, encode_stream
 from codec.metrics import lsd, stoi
+from codec.modes import MODES
+from codec.options import EncodeOptions
 
-SHORT = FitConfig(iterations=300, lr=0.01)
+SPECTRAL = MODES["spectral"]
+SHORT = 300  # fit steps: enough for the spectral fit to settle on these short clips
 
 
 @pytest.mark.parametrize("n_fft", [256, 512, 4096])
@@ -53,7 +53,7 @@ def decode_true_magnitudes(audio: np.ndarray, header: Header) -> np.ndarray:
         piece = log_mag[:, s * stride : s * stride + header.segment_length]
         segment[:, : piece.shape[1]] = piece
         runs.append(segment[None])
-    return np.concatenate(list(iter_spectral_blocks(header, runs)))
+    return np.concatenate(list(SPECTRAL.blocks(header, runs, spectrum.ALL_CORES)))
 
 
 def test_griffin_lim_rebuilds_speech_from_its_magnitudes_and_joins_leave_no_seam():
@@ -79,7 +79,7 @@ def test_griffin_lim_rebuilds_speech_from_its_magnitudes_and_joins_leave_no_seam
 )
 def test_spectral_round_trip_meets_rate_and_spectral_distance(name, bitrate, lsd_ceiling):
     audio, rate = load(name)
-    data = codec.encode(audio, rate, bitrate=bitrate, config=SHORT)
+    data = codec.encode(audio, rate, bitrate=bitrate, iterations=SHORT)
     decoded, decoded_rate = codec.decode(data)
     assert decoded_rate == rate and decoded.shape == audio.shape and np.isfinite(decoded).all()
     assert codec.read_header(io.BytesIO(data)).version == 2
@@ -89,15 +89,17 @@ def test_spectral_round_trip_meets_rate_and_spectral_distance(name, bitrate, lsd
 
 def test_spectral_mode_beats_waveform_mode_on_spectral_distance_at_equal_bytes():
     speech, rate = load("speech_198-209-0000_2s.flac")
-    spectral, _ = codec.decode(codec.encode(speech, rate, bitrate=24_000, config=SHORT))
-    waveform, _ = codec.decode(codec.encode(speech, rate, bitrate=24_000, config=SHORT, mode="waveform"))
+    spectral, _ = codec.decode(codec.encode(speech, rate, bitrate=24_000, iterations=SHORT))
+    waveform, _ = codec.decode(codec.encode(speech, rate, bitrate=24_000, iterations=SHORT, mode="waveform"))
     assert lsd(speech, spectral) < lsd(speech, waveform) - 0.2
 
 
 def test_short_segments_join_within_a_real_encode():
     speech, rate = load("speech_198-209-0000_2s.flac")
-    with mock.patch("codec.encoder.ladder.SPECTRAL_MAX_SEGMENT", 64):
-        data = codec.encode(speech, rate, bitrate=24_000, config=SHORT)
+    buffer = io.BytesIO()
+    short_segments = dataclasses.replace(SPECTRAL, max_segment=64)
+    encode_stream(speech, rate, buffer, EncodeOptions(iterations=SHORT), mode=short_segments)
+    data = buffer.getvalue()
     header = codec.read_header(io.BytesIO(data))
     decoded, _ = codec.decode(data)
     assert header.segments > 3 and header.overlap > 0
@@ -110,8 +112,8 @@ def test_short_segments_join_within_a_real_encode():
 @pytest.mark.parametrize("bits_per_sample", [0.05, 1.5, MAX_BITS_PER_SAMPLE])
 def test_spectral_shape_passes_the_format_caps_and_spends_the_budget(rate, channels, frames, bits_per_sample):
     bitrate = max(1000, bits_per_sample * rate * channels)
-    shape = choose_spectral_shape(bitrate, rate, channels, frames)
-    bitrate = min(bitrate, SPECTRAL_MAX_BITS_PER_SAMPLE * rate * channels)  # spectral files stop growing there
+    shape = SPECTRAL.shape(bitrate, rate, channels, frames)
+    bitrate = min(bitrate, SPECTRAL.max_bits_per_sample * rate * channels)  # spectral files stop growing there
     header = Header(rate, channels, frames, 0, shape.width, shape.depth, shape.synthesis, shape.segment_length,
                     shape.overlap, 32767, 0, 1)  # fmt: skip
     bitstream.validate(header)
@@ -134,7 +136,7 @@ def test_a_waveform_header_labelled_version_2_or_a_spectral_one_labelled_1_is_re
 
 def test_channels_share_one_phase_so_near_mono_stereo_stays_coherent():
     trumpet, rate = load("trumpet_1s.flac")  # stereo, L/R correlation 0.97
-    decoded, _ = codec.decode(codec.encode(trumpet, rate, bitrate=64_000, config=SHORT))
+    decoded, _ = codec.decode(codec.encode(trumpet, rate, bitrate=64_000, iterations=SHORT))
     before = np.corrcoef(trumpet.T)[0, 1]
     after = np.corrcoef(decoded.T.astype(np.float64))[0, 1]
     assert before > 0.9 and after > 0.8  # one phase per channel gave about 0.05 on the corpus music

@@ -7,25 +7,33 @@ weight tensor carries a leading segment axis and layers are batched matmuls.
 The forward pass must match codec/decoder/forward.py (formats/ddc.md, "Forward pass").
 """
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import contextlib
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from codec.layout import NORM_EPS, input_length
+from codec.modes.base import FitConfig
 from codec.noise import input_noise
 
+FitError = Callable[[Any, Any, Any], Any]  # (output, target, mask) tensors -> summed error (a Mode's fit_error)
 
-@dataclass
-class FitConfig:
-    """How hard to fit. Nothing here is needed to decode."""
 
-    iterations: int = 1500
-    lr: float = 0.02  # waveform: measured best of 0.004, 0.01, 0.02 on speech (README "How it works")
-    lr_floor: float = 0.05  # cosine decay ends at lr * lr_floor = 0.001
-    device: str = "cpu"
+@contextlib.contextmanager
+def torch_threads(threads: int | None) -> Iterator[None]:
+    """torch's intra-op threads set to `threads` inside the block (left alone for None), then restored."""
+    if threads is None:
+        yield
+        return
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 def upsample_linear(x: torch.Tensor) -> torch.Tensor:
@@ -72,12 +80,14 @@ def fit_networks(
     depth: int,
     seed: int,
     config: FitConfig,
+    error: FitError,
     progress: Callable[[int, float], None] | None = None,
 ) -> list[np.ndarray]:
     """Fit one network per segment to `target`.
 
     target: (S, C, L) float, already scaled to unit RMS per segment.
     mask: (S, L) with 1 where a sample counts in the loss, 0 for padding.
+    error: the mode's fit error, summed over valid positions; normalized here by the target's energy.
     progress: called as progress(step, snr_db) every few steps.
     Returns the float32 weights in bitstream order, each (S, *shape).
     """
@@ -93,7 +103,7 @@ def fit_networks(
     opt = torch.optim.Adam(weights, lr=config.lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, config.iterations, eta_min=config.lr * config.lr_floor)
     for step in range(config.iterations):
-        err = ((forward(weights, z, depth) - y).square() * m).sum()
+        err = error(forward(weights, z, depth), y, m)
         opt.zero_grad(set_to_none=True)
         (err / energy).backward()
         opt.step()

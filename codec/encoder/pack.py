@@ -7,13 +7,12 @@ import numpy as np
 
 from codec import bitstream
 from codec.bitstream import Header
-from codec.encoder.ladder import Shape
+from codec.modes.ladder import Shape
 
 
 def payload(exponents: np.ndarray, codes: list[np.ndarray], levels: int) -> bytes:
     """Compressed payload for quantized weights."""
-    code_bytes = 1 if levels <= 127 else 2
-    return bitstream.compress_payload(bitstream.join_payload(exponents, codes, code_bytes))
+    return bitstream.compress_payload(bitstream.join_payload(exponents, codes, bitstream.code_bytes(levels)))
 
 
 def write(

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from codec.bitstream import STEP_EXPONENT_OFFSET, zigzag_encode
+from codec.bitstream import MAX_LEVELS, STEP_EXPONENT_OFFSET, zigzag_encode
 
 
 def quantize(weights: list[np.ndarray], levels: int) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -28,7 +28,7 @@ def quantize(weights: list[np.ndarray], levels: int) -> tuple[np.ndarray, list[n
     return np.stack(exponents, axis=1), codes
 
 
-def search_levels(size_of: Callable[[int], int], budget: int, top: int = 32767) -> int:
+def search_levels(size_of: Callable[[int], int], budget: int, top: int = MAX_LEVELS) -> int:
     """Largest levels in [1, top] whose size_of(levels) <= budget (1 if none fits); size grows with levels."""
     low, high = 1, top
     if size_of(high) <= budget:

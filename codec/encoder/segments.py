@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from codec.encoder.ladder import Shape
 from codec.layout import segment_count
+from codec.modes.ladder import Shape
 
 SILENCE_RMS = 1e-7  # below this a segment is coded as exact silence (about -140 dBFS)
 
@@ -24,6 +24,20 @@ class SegmentBatch:
     mask: np.ndarray  # (n, L) float32, 1 on real positions, 0 on padding past the end
     scale: np.ndarray  # (n,) RMS that was divided out; 0 for silent (constant) segments
     offset: np.ndarray  # (n,) mean that was subtracted first; 0 unless centred
+
+    def fold_gain(self, weights: list[np.ndarray], silent_bias: float = 0.0) -> list[np.ndarray]:
+        """Fitted weights (bitstream order) with the standardization undone inside the networks.
+
+        The output layer is linear, so scale * (W x + b) + offset = (scale W) x + (scale b + offset)
+        exactly: the file needs no gain field, and each tensor's own quantizer step absorbs the scale.
+        A silent segment (scale 0) also gets `silent_bias` added to its output bias.
+        """
+        *hidden, out_mix, out_bias = weights
+        out_mix = out_mix * self.scale[:, None, None].astype(np.float32)
+        out_bias = out_bias * self.scale[:, None].astype(np.float32) + self.offset[:, None].astype(np.float32)
+        if silent_bias:
+            out_bias[self.scale == 0] += np.float32(silent_bias)
+        return [*hidden, out_mix, out_bias]
 
 
 def iter_batches(signal: np.ndarray, shape: Shape, max_work: int, center: bool = False) -> Iterator[SegmentBatch]:

@@ -12,7 +12,6 @@ import dataclasses
 import io
 import zlib
 from pathlib import Path
-from unittest import mock
 
 import numpy as np
 import soundfile
@@ -20,7 +19,9 @@ import soundfile
 import codec
 from codec import bitstream
 from codec.audio_io import to_pcm16
-from codec.encoder import FitConfig
+from codec.encoder.pipeline import encode_stream
+from codec.modes import MODES
+from codec.options import EncodeOptions
 
 HERE = Path(__file__).parent
 DATA = HERE.parent.parent / "tests" / "data"
@@ -33,22 +34,24 @@ def tone(rate: int, seconds: float, channels: int) -> np.ndarray:
 
 
 def encode_valid(name: str) -> bytes:
-    quick = FitConfig(iterations=100)
+    quick = 100  # fit steps
     digit, digit_rate = soundfile.read(DATA / "digit_0_jackson.wav", dtype="float32")
     # Version 1, waveform synthesis.
     if name == "digit_mono_8k":  # one segment, 1-byte codes
-        return codec.encode(digit, digit_rate, bitrate=16_000, seed=7, config=quick, mode="waveform")
+        return codec.encode(digit, digit_rate, bitrate=16_000, seed=7, iterations=quick, mode="waveform")
     if name == "trumpet_stereo_44k":  # many overlapping segments, two channels, 2-byte codes
         trumpet, trumpet_rate = soundfile.read(DATA / "trumpet_1s.flac", dtype="float32")
-        return codec.encode(trumpet[:22050], trumpet_rate, bitrate=256_000, seed=1, config=quick, mode="waveform")
+        return codec.encode(trumpet[:22050], trumpet_rate, bitrate=256_000, seed=1, iterations=quick, mode="waveform")
     if name == "tone_3ch_11k":  # odd rate, three channels, several segments
-        return codec.encode(tone(11025, 2.0, 3), 11025, bitrate=20_000, seed=123, config=quick, mode="waveform")
+        return codec.encode(tone(11025, 2.0, 3), 11025, bitrate=20_000, seed=123, iterations=quick, mode="waveform")
     # Version 2, spectral synthesis.
     if name == "digit_spectral_8k":  # one segment, 256-point STFT
-        return codec.encode(digit, digit_rate, bitrate=16_000, seed=5, config=quick, mode="spectral")
+        return codec.encode(digit, digit_rate, bitrate=16_000, seed=5, iterations=quick, mode="spectral")
     assert name == "tone_spectral_3ch_11k"  # three channels; segments shortened to 64 frames to exercise joins
-    with mock.patch("codec.encoder.ladder.SPECTRAL_MAX_SEGMENT", 64):
-        return codec.encode(tone(11025, 2.0, 3), 11025, bitrate=24_000, seed=9, config=quick, mode="spectral")
+    buffer, short_segments = io.BytesIO(), dataclasses.replace(MODES["spectral"], max_segment=64)
+    options = EncodeOptions(bitrate=24_000, seed=9, iterations=quick)
+    encode_stream(tone(11025, 2.0, 3), 11025, buffer, options, mode=short_segments)
+    return buffer.getvalue()
 
 
 VALID = ("digit_mono_8k", "trumpet_stereo_44k", "tone_3ch_11k", "digit_spectral_8k", "tone_spectral_3ch_11k")

@@ -1,0 +1,80 @@
+"""The streaming decoder: an open .ddc stream that yields audio blocks (codec.open).
+
+The whole payload is read and checked when the stream is opened (it is small next to
+the audio, and a corrupt file must fail before any audio is produced); the audio is
+then made block by block, so memory follows one run of segments, not the file.
+"""
+
+import os
+from collections.abc import Iterator
+from typing import BinaryIO
+
+import numpy as np
+
+from codec import bitstream, modes
+from codec.decoder.runs import iter_runs
+from codec.threads import fft_workers
+
+
+class Reader:
+    """A decoded .ddc stream. Iterating yields (frames, channels) float32 blocks, not clipped, whose
+    concatenation is exactly `frames` long; each iteration decodes afresh (the same bytes every time).
+
+    Use as a context manager or call close(); the source file itself is closed once its payload is read.
+    """
+
+    def __init__(self, source: str | os.PathLike | BinaryIO, threads: int | None = None) -> None:
+        if isinstance(source, str | os.PathLike):
+            with open(source, "rb") as fileobj:
+                self.header, exponents, codes = bitstream.read(fileobj)
+        else:
+            self.header, exponents, codes = bitstream.read(source)
+        self._payload: tuple[np.ndarray, list[np.ndarray]] | None = (exponents, codes)
+        self.mode = modes.for_header(self.header)
+        self._workers = fft_workers(threads)
+
+    @property
+    def sample_rate(self) -> int:
+        return self.header.sample_rate
+
+    @property
+    def channels(self) -> int:
+        return self.header.channels
+
+    @property
+    def frames(self) -> int:
+        return self.header.frames
+
+    @property
+    def duration(self) -> float:
+        """Seconds of audio."""
+        return self.header.duration
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        if self._payload is None:
+            raise ValueError("the stream is closed")
+        per_segment = self.mode.values_per_segment(self.header)
+        runs = iter_runs(self.header, *self._payload, per_segment)
+        return self.mode.blocks(self.header, runs, self._workers)
+
+    def read(self) -> np.ndarray:
+        """All the audio, (frames, channels) float32."""
+        audio = np.empty((self.frames, self.channels), np.float32)  # filled in place: one copy of the output
+        done = 0
+        for block in self:
+            audio[done : done + len(block)] = block
+            done += len(block)
+        return audio
+
+    def close(self) -> None:
+        self._payload = None
+
+    def __enter__(self) -> "Reader":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        what = f"{self.mode.describe(self.header)}, {self.sample_rate} Hz, {self.channels} ch, {self.duration:.3f} s"
+        return f"<codec.Reader {what}>"

@@ -1,0 +1,83 @@
+"""The encoder, top to bottom: audio -> signal -> segments -> fit -> quantize -> bitstream.
+
+What differs between modes (the signal fitted, its layout, the fit's error) comes
+from the mode table (codec/modes); this module never branches on a mode.
+"""
+
+from collections.abc import Callable
+from typing import BinaryIO
+
+import numpy as np
+
+from codec import modes, threads
+from codec.bitstream import HEADER_BYTES, Header
+from codec.encoder import pack
+from codec.encoder.checks import check_audio
+from codec.encoder.fit import fit_networks, torch_threads
+from codec.encoder.quantize import quantize, search_levels
+from codec.encoder.segments import SegmentBatch, iter_batches
+from codec.modes import FitConfig, Mode
+from codec.modes.ladder import Shape
+from codec.options import EncodeOptions
+
+MAX_BITS_PER_SAMPLE = 16  # targets above 16-bit PCM's rate are clamped to it (the format's caps assume so)
+MAX_FIT_WORK = 2**23  # segments x (width + rows) x L fitted at once: ~1.5 GB of activations at depth 6
+Progress = Callable[[int, int, float], None]  # (steps done, steps in all, running fit SNR in dB)
+
+
+def encode_stream(
+    audio: np.ndarray,
+    sample_rate: int,
+    fileobj: BinaryIO,
+    options: EncodeOptions = EncodeOptions(),  # noqa: B008 - frozen, so one shared default is safe
+    progress: Progress | None = None,
+    *,
+    mode: Mode | None = None,
+) -> Header:
+    """Fit, quantize and write one .ddc stream; returns its header. See codec.encode_file.
+
+    mode: the Mode object to encode with instead of options.mode's (tests and the conformance
+    vectors use variants with other tunables, e.g. shorter spectral segments).
+    """
+    audio = check_audio(audio, sample_rate)
+    mode = mode or modes.get(options.mode)
+    frames, channels = audio.shape
+    bitrate = min(options.bitrate, MAX_BITS_PER_SAMPLE * sample_rate * channels)
+    shape = mode.shape(bitrate, sample_rate, channels, frames)
+    signal = mode.signal(audio, shape, threads.fft_workers(options.threads))
+    batches = list(iter_batches(signal, shape, MAX_FIT_WORK, center=mode.center))
+    with torch_threads(threads.resolve(options.threads)):
+        weights = _fit(batches, shape, options.seed, options.fit_config(mode), mode, progress)
+    levels, payload = _quantize_within(weights, int(bitrate * frames / sample_rate / 8))
+    return pack.write(fileobj, sample_rate, channels, frames, options.seed, shape, levels, payload)
+
+
+def _fit(
+    batches: list[SegmentBatch], shape: Shape, seed: int, config: FitConfig, mode: Mode, progress: Progress | None
+) -> list[np.ndarray]:
+    """Fit every batch of segments; the networks' weights in bitstream order, each (segments, *shape)."""
+    total = len(batches) * config.iterations
+    parts: list[list[np.ndarray]] = []
+    for index, batch in enumerate(batches):
+
+        def report(step: int, snr: float, done: int = index * config.iterations) -> None:
+            if progress is not None:
+                progress(done + step, total, snr)
+
+        fitted = fit_networks(batch.target, batch.mask, shape.width, shape.depth, seed, config, mode.fit_error, report)
+        parts.append(batch.fold_gain(fitted, mode.silent_bias))
+    return [np.concatenate(tensors) for tensors in zip(*parts, strict=True)]
+
+
+def _quantize_within(weights: list[np.ndarray], budget: int) -> tuple[int, bytes]:
+    """The largest levels whose file fits `budget` bytes, and that file's payload."""
+    payloads: dict[int, bytes] = {}
+
+    def size_of(levels: int) -> int:  # keeps each payload so the chosen one is not compressed twice
+        payloads[levels] = pack.payload(*quantize(weights, levels), levels)
+        return HEADER_BYTES + len(payloads[levels])
+
+    levels = search_levels(size_of, budget)
+    if levels not in payloads:  # the search can settle on 1 without trying it
+        size_of(levels)
+    return levels, payloads[levels]

@@ -1,0 +1,73 @@
+"""What a mode is: the one object that knows how a kind of file is coded and decoded.
+
+A mode owns its name, the synthesis ids its files carry (formats/ddc.md byte 25), its fit
+defaults, the signal its networks fit (the target transform), the fit's error, how
+its segments are laid out for a bitrate, and the decoder's synthesis. The encoder,
+decoder, CLI, `info` and the benchmarks read the table in codec/modes/__init__.py
+and never test a mode's name.
+
+Importing this never imports torch: the fit error is written with tensor methods only.
+"""
+
+import abc
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from codec.bitstream import Header
+from codec.modes.ladder import Shape
+
+
+@dataclass(frozen=True)
+class FitConfig:
+    """How hard to fit; nothing here is needed to decode. Each mode's defaults are its `fit`."""
+
+    iterations: int
+    lr: float
+    lr_floor: float = 0.05  # the cosine decay ends at lr * lr_floor
+    device: str = "cpu"
+
+
+def squared_error(output: Any, target: Any, mask: Any) -> Any:
+    """Masked summed squared error; tensors (S, rows, L), mask (S, 1, L)."""
+    return ((output - target).square() * mask).sum()
+
+
+class Mode(abc.ABC):
+    """One way of coding audio. Subclasses are frozen dataclasses whose fields are their tunables."""
+
+    name: str
+    summary: str  # one line for --help and the README
+    fit: FitConfig
+    center: bool = False  # subtract each segment's mean before the fit as well as scaling it
+    silent_bias: float = 0.0  # added to a silent segment's output bias, so it decodes to exact zeros
+
+    @abc.abstractmethod
+    def owns(self, synthesis: int) -> bool:
+        """Whether a header's `synthesis` field names this mode."""
+
+    @abc.abstractmethod
+    def shape(self, bitrate: float, sample_rate: int, channels: int, frames: int) -> Shape:
+        """The network and segment grid for a file at `bitrate` (rate control)."""
+
+    @abc.abstractmethod
+    def signal(self, audio: np.ndarray, shape: Shape, workers: int) -> np.ndarray:
+        """(frames, C) float32 audio -> the (positions, rows) signal the networks fit."""
+
+    def fit_error(self, output: Any, target: Any, mask: Any) -> Any:
+        """The error the fit minimizes, summed over valid positions (torch tensors)."""
+        return squared_error(output, target, mask)
+
+    def values_per_segment(self, header: Header) -> int:
+        """Float64 values the decoder holds per segment of a run (sizes its runs to bound memory)."""
+        return max(header.width, header.rows) * header.segment_length
+
+    @abc.abstractmethod
+    def blocks(self, header: Header, runs: Iterable[np.ndarray], workers: int) -> Iterator[np.ndarray]:
+        """Runs of decoded segments (n, rows, L) -> consecutive (frames, C) float32 audio blocks."""
+
+    @abc.abstractmethod
+    def describe(self, header: Header) -> str:
+        """A few words for `ddcodec info`."""

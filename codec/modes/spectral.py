@@ -1,0 +1,122 @@
+"""Spectral mode: the networks output log-magnitude STFT frames and the decoder rebuilds phase
+(format version 2, synthesis s = 8..12 for a 2**s-point STFT; formats/ddc.md §7).
+
+Encoder: the signal is ln(|STFT| + N * 2**-15) (codec/spectrum.py), frames along the
+networks' axis; segments are as long as the format allows and the width is the largest
+that fits the budget. Decoder: Griffin-Lim phase per segment, frames shared by
+consecutive segments crossfaded, then overlap-add.
+"""
+
+import math
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from codec import spectrum
+from codec.bitstream import MAX_SPECTRAL_SEGMENT, MIN_SPECTRAL_SEGMENT, SPECTRAL_SYNTHESIS, Header
+from codec.layout import crossfade, output_rows
+from codec.modes import ladder
+from codec.modes.base import FitConfig, Mode
+from codec.modes.ladder import Shape
+from codec.noise import start_phase
+
+
+@dataclass(frozen=True)
+class Spectral(Mode):
+    """Tunables measured on 10 s of speech at 24 kbps (bench/RESULTS.md, ablation): depth 3 beat 2 and
+    tied 4; near 7 bits a weight (k = 71, levels ~120) tied 6.5 and 7.5 and beat wider networks on
+    coarser codes (k = 80 and 96 at levels 33 and 14)."""
+
+    depth: int = 3
+    bits_per_weight: float = 7.0
+    frame_seconds: float = 0.04  # the STFT is the largest power of 2 at most this long
+    max_segment: int = 2048  # frames; 16 s at 16 kHz
+    max_width: int = 256
+    # Past ~4 bits a sample the networks would hold more weights than a quarter of the magnitudes they
+    # code; files stop growing there (and stay inside the format's payload caps at 2-byte codes).
+    max_bits_per_sample: float = 4.0
+
+    name = "spectral"
+    summary = "codes the spectrum: best perceived quality per bit, waveform not kept"
+    fit = FitConfig(iterations=1000, lr=0.01)  # measured on speech: settles by 1000 steps at lr 0.01
+    center = True  # log-magnitudes sit far from 0
+    # A silent segment is the floor everywhere; one unit of log below it, bias rounding cannot lift
+    # its magnitudes above 0, so silence decodes to exact zeros as in waveform mode.
+    silent_bias = -1.0
+
+    def owns(self, synthesis: int) -> bool:
+        return synthesis in SPECTRAL_SYNTHESIS
+
+    def synthesis(self, sample_rate: int) -> int:
+        """log2 of the STFT size: ~40 ms frames (512 points at 16 kHz, 1024 at 44.1 and 48 kHz)."""
+        s = math.floor(math.log2(sample_rate * self.frame_seconds))
+        return min(max(s, SPECTRAL_SYNTHESIS.start), SPECTRAL_SYNTHESIS.stop - 1)
+
+    def shape(self, bitrate: float, sample_rate: int, channels: int, frames: int) -> Shape:
+        """Segments as long as the format allows (up to max_segment frames), then the widest
+        network whose weights fit each segment's share of the bits."""
+        bitrate = min(bitrate, self.max_bits_per_sample * sample_rate * channels)
+        synthesis, depth = self.synthesis(sample_rate), self.depth
+        multiple, rows = ladder.granule(depth), output_rows(channels, synthesis)
+        positions = spectrum.frame_count(frames, 1 << synthesis)
+        longest = min(self.max_segment, MAX_SPECTRAL_SEGMENT // rows) // multiple * multiple
+        if positions <= longest:
+            count, length, overlap = 1, max(MIN_SPECTRAL_SEGMENT, ladder.round_up(positions, multiple)), 0
+        else:
+            count = -(-(positions * ladder.OVERLAP_FRACTION - longest) // (longest * (ladder.OVERLAP_FRACTION - 1)))
+            length = min(longest, ladder.stretched_length(positions, count, multiple))
+            overlap = length // ladder.OVERLAP_FRACTION
+        bits = (bitrate * frames / sample_rate - 8 * ladder.SMALL_OVERHEAD_BYTES) / count
+        width = ladder.MIN_WIDTH
+        while width < self.max_width and ladder.segment_cost(width + 1, depth, rows, self.bits_per_weight) <= bits:
+            width += 1
+        return Shape(width, depth, length, overlap, synthesis)
+
+    def signal(self, audio: np.ndarray, shape: Shape, workers: int) -> np.ndarray:
+        return spectrum.analyze(audio, 1 << shape.synthesis, workers)
+
+    def values_per_segment(self, header: Header) -> int:
+        return 8 * header.rows * header.segment_length  # a segment's phase search holds ~8 arrays of its size
+
+    def blocks(self, header: Header, runs: Iterable[np.ndarray], workers: int) -> Iterator[np.ndarray]:
+        """Log-magnitude runs (n, rows, L) -> audio blocks (formats/ddc.md §7).
+
+        Segments are processed in order because each one starts its phase search from the
+        frames it shares with the previous one; that keeps phase continuous across joins.
+        Memory is one segment's frames plus three hops of pending overlap-add.
+        """
+        n_fft, channels, length = header.n_fft, header.channels, header.segment_length
+        hop, bins = n_fft // spectrum.OVERLAP_FACTOR, header.rows // channels
+        overlap, fade = header.overlap, crossfade(header.overlap)[:, None]
+        stride = length - overlap
+        shared = np.zeros((channels, 0, bins), np.complex128)  # previous segment's last `overlap` frames
+        carry = np.zeros((channels, (spectrum.OVERLAP_FACTOR - 1) * hop))  # overlap-add tail missing frames
+        skip, left, index = n_fft - hop, header.frames, 0  # the first N - hop samples are leading padding
+        for run in runs:
+            for y in run:
+                mag = spectrum.magnitude(y.reshape(channels, bins, length).transpose(0, 2, 1), n_fft)
+                mag[:, max(0, header.positions - index * stride) :] = 0.0  # frames past the end are padding
+                start = np.broadcast_to(start_phase(header.seed, index, mag.shape[1:]), mag.shape).copy()
+                start[:, : shared.shape[1]] = shared  # frames shared with the previous segment keep its phase
+                spectra = spectrum.griffin_lim(mag, n_fft, start, workers)
+                last = index == header.segments - 1
+                emit = spectra[:, : length if last else stride].copy()
+                if index > 0:
+                    emit[:, :overlap] = (1.0 - fade) * shared + fade * spectra[:, :overlap]
+                shared = spectra[:, stride:]
+                samples = spectrum.istft(emit, n_fft, workers)
+                samples[:, : carry.shape[1]] += carry
+                done = samples.shape[1] - carry.shape[1]
+                out, carry = samples[:, :done], samples[:, done:]
+                if last:
+                    out = samples
+                drop = min(skip, out.shape[1])
+                skip -= drop
+                block = out[:, drop:].T[:left].astype(np.float32)
+                left -= len(block)
+                index += 1
+                yield block
+
+    def describe(self, header: Header) -> str:
+        return f"spectral ({header.n_fft}-point STFT)"

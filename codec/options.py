@@ -1,0 +1,53 @@
+"""What an encode can be asked: EncodeOptions, the one place every default lives.
+
+The CLI builds an EncodeOptions from its flags and takes its defaults from here.
+"""
+
+import dataclasses
+from dataclasses import dataclass
+
+from codec import modes, threads
+from codec.bitstream import MAX_SEED
+from codec.modes import FitConfig
+
+DEVICES = ("cpu", "cuda")
+
+
+@dataclass(frozen=True)
+class EncodeOptions:
+    """How to encode. Invalid values raise ValueError naming the value and what is allowed.
+
+    bitrate : target bits per second of audio, header included; the file lands at or just
+        under it unless the clip is too short for the smallest network. Each mode stops
+        growing at its own ceiling (16-bit PCM's rate at most).
+    mode : a name in codec.modes.MODES (README "Modes"): "spectral" codes log-magnitude
+        spectra and rebuilds phase at decode; "waveform" codes the samples.
+    seed : seeds the network input and initialization (stored in the file).
+    device : where to fit, "cpu" or "cuda".
+    iterations : fit steps; None for the mode's default (more is slower and, up to a point, better).
+    threads : threads for the fit and the FFTs; None for $DDCODEC_THREADS, else every core.
+    """
+
+    bitrate: float = 24_000
+    mode: str = modes.DEFAULT
+    seed: int = 0
+    device: str = "cpu"
+    iterations: int | None = None
+    threads: int | None = None
+
+    def __post_init__(self) -> None:
+        modes.get(self.mode)
+        if not self.bitrate > 0:
+            raise ValueError(f"bitrate must be positive, got {self.bitrate}")
+        if not 0 <= self.seed <= MAX_SEED:
+            raise ValueError(f"seed must be in [0, {MAX_SEED}], got {self.seed}")
+        if self.device not in DEVICES:
+            raise ValueError(f"device must be one of {', '.join(DEVICES)}, got {self.device!r}")
+        if self.iterations is not None and self.iterations < 1:
+            raise ValueError(f"iterations must be at least 1, got {self.iterations}")
+        threads.check(self.threads)
+
+    def fit_config(self, mode: modes.Mode | None = None) -> FitConfig:
+        """The mode's default fit (options.mode's unless given), with these options' iterations and device."""
+        fit = (mode or modes.get(self.mode)).fit
+        return dataclasses.replace(fit, iterations=self.iterations or fit.iterations, device=self.device)

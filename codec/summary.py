@@ -1,0 +1,21 @@
+"""What a header says about its file, as one flat dict (`ddcodec info`, the encoder's summary line)."""
+
+import dataclasses
+
+from codec import modes
+from codec.bitstream import HEADER_BYTES, Header
+
+
+def describe(header: Header) -> dict[str, object]:
+    """Header fields plus the figures derived from them: mode, segments, duration, size, bitrate, ratio."""
+    size = HEADER_BYTES + header.payload_bytes
+    return {
+        "format_version": header.version,
+        **dataclasses.asdict(header),
+        "mode": modes.for_header(header).describe(header),
+        "segments": header.segments,
+        "duration_s": round(header.duration, 6),
+        "file_bytes": size,
+        "bitrate_kbps": round(size * 8 / header.duration / 1000, 3),
+        "compression_ratio_vs_pcm16": round(header.samples * 2 / size, 2),
+    }

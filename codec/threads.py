@@ -1,0 +1,38 @@
+"""How many threads ddcodec computes with: the `threads` option, else $DDCODEC_THREADS, else every core.
+
+It bounds torch's intra-op threads while fitting and scipy.fft's workers in the STFTs,
+so that several files coded in parallel do not oversubscribe the cores. Results do not
+depend on it beyond the documented tolerances (every FFT is computed alone).
+"""
+
+import os
+
+from codec.spectrum import ALL_CORES
+
+ENV = "DDCODEC_THREADS"
+
+
+def check(threads: int | None) -> int | None:
+    """`threads` if it is None or a positive int; ValueError otherwise."""
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+        raise ValueError(f"threads must be a positive integer or None, got {threads!r}")
+    return threads
+
+
+def resolve(threads: int | None) -> int | None:
+    """The thread count in force: `threads`, else $DDCODEC_THREADS, else None (every core)."""
+    if threads is not None:
+        return check(threads)
+    text = os.environ.get(ENV, "").strip()
+    if not text:
+        return None
+    try:
+        return check(int(text))
+    except ValueError:
+        raise ValueError(f"{ENV}={text!r} is not a positive integer") from None
+
+
+def fft_workers(threads: int | None) -> int:
+    """scipy.fft's `workers` for a thread setting."""
+    resolved = resolve(threads)
+    return ALL_CORES if resolved is None else resolved

@@ -1,0 +1,133 @@
+"""The public surface: the mode table, EncodeOptions, the streaming reader and the thread setting."""
+
+import dataclasses
+import io
+
+import numpy as np
+import pytest
+import torch
+from conftest import VECTORS, load
+from test_cli import run
+
+import codec
+from codec import modes
+from codec.cli import format_bitrate, parse_bitrate
+from codec.encoder.segments import SegmentBatch
+from codec.options import EncodeOptions
+
+VALID = sorted(p for p in VECTORS.glob("*.ddc") if not p.name.startswith("bad_"))
+
+
+@pytest.mark.parametrize("name", list(modes.MODES))
+def test_each_mode_reads_back_as_itself_with_its_own_fit_defaults(name):
+    digit, rate = load("digit_0_jackson.wav")
+    options = EncodeOptions(bitrate=16_000, mode=name, iterations=5)
+    assert options.fit_config() == dataclasses.replace(modes.MODES[name].fit, iterations=5)
+    with codec.open(io.BytesIO(codec.encode(digit, rate, options))) as reader:
+        assert reader.mode is modes.MODES[name]
+        assert reader.mode.owns(reader.header.synthesis)
+        assert [m.name for m in modes.MODES.values() if m.owns(reader.header.synthesis)] == [name]
+
+
+def test_default_options_take_the_first_mode_and_its_fit():
+    assert EncodeOptions().mode == modes.DEFAULT == next(iter(modes.MODES))
+    assert EncodeOptions().fit_config() == modes.MODES[modes.DEFAULT].fit
+    assert modes.MODES["spectral"].fit.lr != modes.MODES["waveform"].fit.lr  # so taking the wrong one shows
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "fragment"),
+    [
+        ("mode", "mdct", "mode must be one of spectral, waveform"),
+        ("bitrate", 0, "bitrate must be positive"),
+        ("seed", 2**32, "seed must be in [0, 4294967295]"),
+        ("device", "tpu", "device must be one of cpu, cuda"),
+        ("iterations", 0, "iterations must be at least 1"),
+        ("threads", 0, "threads must be a positive integer"),
+    ],
+)
+def test_bad_options_name_the_value(field, value, fragment):
+    with pytest.raises(ValueError, match=fragment.replace("[", r"\[").replace("]", r"\]")):
+        EncodeOptions(**{field: value})
+    with pytest.raises(ValueError, match=field):
+        codec.encode(np.zeros(800, np.float32), 8000, **{field: value})
+
+
+def test_the_cli_lists_every_mode_and_takes_its_defaults_from_the_options():
+    help_text = run("encode", "--help").stdout
+    for name, mode in modes.MODES.items():
+        assert name in help_text and str(mode.fit.iterations) in help_text
+    assert parse_bitrate(format_bitrate(EncodeOptions().bitrate)) == EncodeOptions().bitrate
+    assert "[default: spectral]" in help_text and "[default: 24k]" in help_text
+
+
+@pytest.mark.parametrize("path", VALID, ids=lambda p: p.stem)
+def test_streamed_blocks_concatenate_to_the_whole_decode(path):
+    whole, rate = codec.decode(path.read_bytes())
+    with codec.open(path) as reader:
+        assert (reader.sample_rate, reader.channels, reader.frames) == (rate, *whole.shape[::-1])
+        assert reader.duration == pytest.approx(whole.shape[0] / rate)
+        blocks = list(reader)
+        again = np.concatenate(list(reader))  # each iteration decodes afresh
+    assert all(b.dtype == np.float32 and b.ndim == 2 and b.shape[1] == whole.shape[1] for b in blocks)
+    assert np.array_equal(np.concatenate(blocks), whole) and np.array_equal(again, whole)
+    with pytest.raises(ValueError, match="closed"):
+        list(reader)
+
+
+def test_a_file_of_many_segments_streams_in_many_blocks():
+    with codec.open(VECTORS / "tone_spectral_3ch_11k.ddc") as reader:  # a block per spectral segment
+        assert reader.header.segments == len(list(reader)) > 1
+
+
+def test_a_corrupt_stream_fails_when_opened_not_midway():
+    data = bytearray((VECTORS / "digit_spectral_8k.ddc").read_bytes())
+    data[-3] ^= 0xFF
+    with pytest.raises(codec.FormatError, match="payload CRC"):
+        codec.open(io.BytesIO(bytes(data)))
+
+
+@pytest.mark.parametrize("path", [p for p in VALID if "spectral" in p.stem], ids=lambda p: p.stem)
+def test_decoding_with_one_thread_gives_the_same_bytes(path, monkeypatch):
+    default, _ = codec.decode(path.read_bytes())
+    one, _ = codec.decode(path.read_bytes(), threads=1)
+    monkeypatch.setenv("DDCODEC_THREADS", "1")
+    from_env, _ = codec.decode(path.read_bytes())
+    assert np.array_equal(default, one) and np.array_equal(default, from_env)
+
+
+def test_the_thread_setting_reaches_torch_during_the_fit_and_is_restored():
+    before, seen = torch.get_num_threads(), set()
+    tone = np.sin(np.arange(4000) / 9).astype(np.float32)
+    codec.encode_file(tone, 8000, io.BytesIO(), None, lambda *_: seen.add(torch.get_num_threads()), threads=1)
+    assert seen == {1} and torch.get_num_threads() == before
+
+
+def test_a_bad_thread_environment_is_one_error(monkeypatch, tmp_path):
+    monkeypatch.setenv("DDCODEC_THREADS", "many")
+    with pytest.raises(ValueError, match="DDCODEC_THREADS='many'"):
+        codec.decode((VECTORS / "digit_spectral_8k.ddc").read_bytes())
+    result = run("decode", VECTORS / "digit_spectral_8k.ddc", tmp_path / "x.wav")
+    assert result.exit_code == 1 and "DDCODEC_THREADS" in result.stderr and not (tmp_path / "x.wav").exists()
+    assert run("decode", VECTORS / "digit_spectral_8k.ddc", tmp_path / "x.wav", "--threads", "1", "-q").exit_code == 0
+
+
+def test_segment_gain_is_folded_into_the_output_layer_exactly():
+    rng = np.random.default_rng(0)
+    scale, offset = np.array([0.5, 0.0, 3.0]), np.array([1.0, -2.0, 0.25])
+    batch = SegmentBatch(0, np.zeros((3, 2, 8), np.float32), np.ones((3, 8), np.float32), scale, offset)
+    mix, bias, x = rng.standard_normal((3, 2, 4)), rng.standard_normal((3, 2)), rng.standard_normal((3, 4, 8))
+    hidden = [rng.standard_normal((3, 4, 4))]
+    *kept, out_mix, out_bias = batch.fold_gain([*hidden, mix.astype(np.float32), bias.astype(np.float32)], -1.0)
+    assert kept[0] is hidden[0]
+    expected = scale[:, None, None] * (mix @ x + bias[..., None]) + offset[:, None, None]
+    expected[1] -= 1.0  # the silent segment's bias
+    assert np.allclose(out_mix @ x + out_bias[..., None], expected, atol=1e-5)
+
+
+def test_the_reader_repr_and_describe_name_the_mode():
+    with codec.open(VECTORS / "digit_spectral_8k.ddc") as reader:
+        assert "spectral (256-point STFT)" in repr(reader)
+        assert codec.describe(reader.header)["mode"] == "spectral (256-point STFT)"
+    with codec.open(VECTORS / "digit_mono_8k.ddc") as reader:
+        assert codec.describe(reader.header)["mode"] == "waveform"
