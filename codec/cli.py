@@ -8,7 +8,7 @@ import enum
 import json
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, BinaryIO
 
@@ -19,16 +19,28 @@ from codec import modes
 from codec.audio_io import STDIO, atomic_output, output_format, read_audio, write_pcm16
 from codec.bitstream import MAX_SEED
 from codec.errors import DdcodecError
-from codec.options import DEVICES, EncodeOptions
+from codec.options import DENOISE, DEVICES, EncodeOptions
 from codec.threads import ENV as THREADS_ENV
 
 if TYPE_CHECKING:
     from codec.encoder.pipeline import Progress
 
 DEFAULTS = EncodeOptions()
-ModeName = enum.Enum("ModeName", {name: name for name in modes.MODES}, type=str)  # --mode's choices
-Device = enum.Enum("Device", {name: name for name in DEVICES}, type=str)
+
+
+def choices(name: str, values: Iterable[str]) -> type[enum.Enum]:
+    """An option's allowed values as the str Enum typer lists in --help and checks."""
+    return enum.Enum(name, {value: value for value in values}, type=str)
+
+
+ModeName, Device, Denoise = choices("ModeName", modes.MODES), choices("Device", DEVICES), choices("Denoise", DENOISE)
 DEFAULT_MODE, DEFAULT_DEVICE = ModeName(DEFAULTS.mode), Device(DEFAULTS.device)
+DEFAULT_DENOISE = Denoise(DEFAULTS.denoise)
+DENOISE_HELP = (
+    "auto: explain stationary background noise away (not stored, so not decoded) when the input's "
+    "estimated SNR is under 20 dB; spectral mode only, meant for speech (sustained music can pass for noise). "
+    "off: code everything."
+)
 MODE_HELP = " ".join(f"{name}: {mode.summary}." for name, mode in modes.MODES.items())
 ITERATIONS_HELP = ", ".join(f"{mode.fit.iterations} {name}" for name, mode in modes.MODES.items())
 THREADS_HELP = f"Threads for the fit and the FFTs (default: ${THREADS_ENV}, else every core)."
@@ -87,14 +99,26 @@ def encode(
         int | None, typer.Option(help=f"Fitting steps (more is slower and better; default {ITERATIONS_HELP}).", min=1)
     ] = DEFAULTS.iterations,
     threads: Annotated[int | None, typer.Option(help=THREADS_HELP, min=1)] = DEFAULTS.threads,
+    denoise: Annotated[Denoise, typer.Option(help=DENOISE_HELP)] = DEFAULT_DENOISE,
     force: Annotated[bool, typer.Option("--force", "-f", help="Overwrite an existing output.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary.")] = False,
 ) -> None:
     """Encode audio into a .ddc file."""
     try:
-        options = EncodeOptions(parse_bitrate(bitrate), mode.value, seed, device.value, iterations, threads)
+        options = EncodeOptions(
+            bitrate=parse_bitrate(bitrate),
+            mode=mode.value,
+            seed=seed,
+            device=device.value,
+            iterations=iterations,
+            threads=threads,
+            denoise=denoise.value,
+        )
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
+    if options.denoise != "off" and not modes.get(options.mode).denoises:
+        warning = f"{options.mode} mode does not denoise; --denoise {options.denoise} has no effect"
+        typer.echo(f"ddcodec: warning: {warning}", err=True)  # shown even with --quiet
     started = time.perf_counter()
     try:
         if options.device == "cuda":

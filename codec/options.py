@@ -11,6 +11,7 @@ from codec.bitstream import MAX_SEED
 from codec.modes import FitConfig
 
 DEVICES = ("cpu", "cuda")
+DENOISE = ("auto", "off")
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,10 @@ class EncodeOptions:
     device : where to fit, "cpu" or "cuda".
     iterations : fit steps; None for the mode's default (more is slower and, up to a point, better).
     threads : threads for the fit and the FFTs; None for $DDCODEC_THREADS, else every core.
+    denoise : "auto" removes stationary background noise the encoder detects (spectral mode
+        only; input it finds clean, 20 dB SNR or more, is coded as with "off"); "off" keeps
+        everything, noise included. Off by default: the detector also takes sustained music
+        for noise (bench/RESULTS.md, "Denoising"), so auto is for speech.
     """
 
     bitrate: float = 24_000
@@ -34,6 +39,7 @@ class EncodeOptions:
     device: str = "cpu"
     iterations: int | None = None
     threads: int | None = None
+    denoise: str = "off"
 
     def __post_init__(self) -> None:
         modes.get(self.mode)
@@ -46,6 +52,8 @@ class EncodeOptions:
         if self.iterations is not None and self.iterations < 1:
             raise ValueError(f"iterations must be at least 1, got {self.iterations}")
         threads.check(self.threads)
+        if self.denoise not in DENOISE:
+            raise ValueError(f"denoise must be one of {', '.join(DENOISE)}, got {self.denoise!r}")
 
     def fit_config(self, mode: modes.Mode | None = None) -> FitConfig:
         """The mode's default fit (options.mode's unless given), with these options' iterations and device."""

@@ -44,6 +44,7 @@ def test_default_options_take_the_first_mode_and_its_fit():
         ("device", "tpu", "device must be one of cpu, cuda"),
         ("iterations", 0, "iterations must be at least 1"),
         ("threads", 0, "threads must be a positive integer"),
+        ("denoise", "maybe", "denoise must be one of auto, off"),
     ],
 )
 def test_bad_options_name_the_value(field, value, fragment):

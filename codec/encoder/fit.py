@@ -19,7 +19,7 @@ from codec.layout import NORM_EPS, input_length
 from codec.modes.base import FitConfig
 from codec.noise import input_noise
 
-FitError = Callable[[Any, Any, Any], Any]  # (output, target, mask) tensors -> summed error (a Mode's fit_error)
+FitError = Callable[[Any, Any, Any, int], Any]  # (output, target, mask, step) -> summed error (Mode.fit_error)
 
 
 @contextlib.contextmanager
@@ -103,7 +103,7 @@ def fit_networks(
     opt = torch.optim.Adam(weights, lr=config.lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, config.iterations, eta_min=config.lr * config.lr_floor)
     for step in range(config.iterations):
-        err = error(forward(weights, z, depth), y, m)
+        err = error(forward(weights, z, depth), y, m, step)
         opt.zero_grad(set_to_none=True)
         (err / energy).backward()
         opt.step()

@@ -11,7 +11,7 @@ import numpy as np
 
 from codec import modes, threads
 from codec.bitstream import HEADER_BYTES, Header
-from codec.encoder import pack
+from codec.encoder import denoise, pack
 from codec.encoder.checks import check_audio
 from codec.encoder.fit import fit_networks, torch_threads
 from codec.encoder.quantize import quantize, search_levels
@@ -45,17 +45,26 @@ def encode_stream(
     bitrate = min(options.bitrate, MAX_BITS_PER_SAMPLE * sample_rate * channels)
     shape = mode.shape(bitrate, sample_rate, channels, frames)
     signal = mode.signal(audio, shape, threads.fft_workers(options.threads))
+    noise = denoise.estimate(signal, shape, channels) if mode.denoises and options.denoise == "auto" else None
     batches = list(iter_batches(signal, shape, MAX_FIT_WORK, center=mode.center))
     with torch_threads(threads.resolve(options.threads)):
-        weights = _fit(batches, shape, options.seed, options.fit_config(mode), mode, progress)
+        weights = _fit(batches, shape, options.seed, options.fit_config(mode), mode, noise, progress)
     levels, payload = _quantize_within(weights, int(bitrate * frames / sample_rate / 8))
     return pack.write(fileobj, sample_rate, channels, frames, options.seed, shape, levels, payload)
 
 
 def _fit(
-    batches: list[SegmentBatch], shape: Shape, seed: int, config: FitConfig, mode: Mode, progress: Progress | None
+    batches: list[SegmentBatch],
+    shape: Shape,
+    seed: int,
+    config: FitConfig,
+    mode: Mode,
+    noise: denoise.NoiseEstimate | None,
+    progress: Progress | None,
 ) -> list[np.ndarray]:
-    """Fit every batch of segments; the networks' weights in bitstream order, each (segments, *shape)."""
+    """Fit every batch of segments; the networks' weights in bitstream order, each (segments, *shape).
+
+    With a noise estimate that applies, the fit explains that noise away instead of coding it."""
     total = len(batches) * config.iterations
     parts: list[list[np.ndarray]] = []
     for index, batch in enumerate(batches):
@@ -64,7 +73,10 @@ def _fit(
             if progress is not None:
                 progress(done + step, total, snr)
 
-        fitted = fit_networks(batch.target, batch.mask, shape.width, shape.depth, seed, config, mode.fit_error, report)
+        error = mode.fit_error
+        if noise is not None and noise.applied:
+            error = denoise.NoiseAwareError(batch, noise, shape, config.iterations, config.device)
+        fitted = fit_networks(batch.target, batch.mask, shape.width, shape.depth, seed, config, error, report)
         parts.append(batch.fold_gain(fitted, mode.silent_bias))
     return [np.concatenate(tensors) for tensors in zip(*parts, strict=True)]
 

@@ -30,8 +30,8 @@ class FitConfig:
     device: str = "cpu"
 
 
-def squared_error(output: Any, target: Any, mask: Any) -> Any:
-    """Masked summed squared error; tensors (S, rows, L), mask (S, 1, L)."""
+def squared_error(output: Any, target: Any, mask: Any, step: int) -> Any:
+    """Masked summed squared error; tensors (S, rows, L), mask (S, 1, L); the same at every step."""
     return ((output - target).square() * mask).sum()
 
 
@@ -43,6 +43,7 @@ class Mode(abc.ABC):
     fit: FitConfig
     center: bool = False  # subtract each segment's mean before the fit as well as scaling it
     silent_bias: float = 0.0  # added to a silent segment's output bias, so it decodes to exact zeros
+    denoises: bool = False  # its encoder can explain stationary noise away (codec/encoder/denoise.py)
 
     @abc.abstractmethod
     def owns(self, synthesis: int) -> bool:
@@ -56,9 +57,9 @@ class Mode(abc.ABC):
     def signal(self, audio: np.ndarray, shape: Shape, workers: int) -> np.ndarray:
         """(frames, C) float32 audio -> the (positions, rows) signal the networks fit."""
 
-    def fit_error(self, output: Any, target: Any, mask: Any) -> Any:
-        """The error the fit minimizes, summed over valid positions (torch tensors)."""
-        return squared_error(output, target, mask)
+    def fit_error(self, output: Any, target: Any, mask: Any, step: int) -> Any:
+        """The error the fit minimizes at `step`, summed over valid positions (torch tensors)."""
+        return squared_error(output, target, mask, step)
 
     def values_per_segment(self, header: Header) -> int:
         """Float64 values the decoder holds per segment of a run (sizes its runs to bound memory)."""

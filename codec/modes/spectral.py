@@ -44,6 +44,7 @@ class Spectral(Mode):
     # A silent segment is the floor everywhere; one unit of log below it, bias rounding cannot lift
     # its magnitudes above 0, so silence decodes to exact zeros as in waveform mode.
     silent_bias = -1.0
+    denoises = True  # the noise model fits magnitudes: ln(sqrt(S² + P_n) + eps)
 
     def owns(self, synthesis: int) -> bool:
         return synthesis in SPECTRAL_SYNTHESIS

@@ -1,0 +1,116 @@
+"""Denoising (codec/encoder/denoise.py): the noise model, the auto rule, and a noisy input coming out cleaner."""
+
+import io
+
+import numpy as np
+import pytest
+import soundfile
+import torch
+from conftest import load
+from test_cli import run
+
+import codec
+from codec import modes
+from codec.encoder import denoise
+from codec.encoder.segments import SegmentBatch
+from codec.metrics import lsd
+from codec.modes.ladder import Shape
+
+SPECTRAL = modes.MODES["spectral"]
+RATE = 16000
+
+
+def estimate_of(audio: np.ndarray, rate: int = RATE) -> denoise.NoiseEstimate:
+    shape = SPECTRAL.shape(24_000, rate, audio.shape[1], len(audio))
+    return denoise.estimate(SPECTRAL.signal(audio.astype(np.float32), shape, -1), shape, audio.shape[1])
+
+
+def voiced(seconds: float = 2.0) -> np.ndarray:
+    """A speech-like clean signal: harmonics of a gliding f0, syllable-rate bursts with pauses between."""
+    t = np.arange(int(RATE * seconds)) / RATE
+    f0 = 140 + 30 * np.sin(2 * np.pi * 0.7 * t)
+    phase = 2 * np.pi * np.cumsum(f0) / RATE
+    tone = sum(np.sin(k * phase) / k for k in range(1, 12))
+    envelope = np.clip(np.sin(2 * np.pi * 2.5 * t), 0, None) ** 2
+    return (0.1 * tone * envelope)[:, None]
+
+
+def with_noise(clean: np.ndarray, snr_db: float, seed: int = 0) -> np.ndarray:
+    noise = np.random.default_rng(seed).standard_normal(clean.shape)
+    return clean + noise * np.sqrt(np.mean(clean**2) / 10 ** (snr_db / 10))
+
+
+def test_the_estimator_is_unbiased_on_white_noise():
+    noise = 0.05 * np.random.default_rng(3).standard_normal((RATE * 4, 1))
+    estimate = estimate_of(noise)
+    shape = SPECTRAL.shape(24_000, RATE, 1, len(noise))
+    magnitude = np.exp(SPECTRAL.signal(noise.astype(np.float32), shape, -1)) - 512 * 2.0**-15
+    true_power = (magnitude[3:-3, 1:-1] ** 2).mean()
+    assert estimate.power[1:-1].mean() == pytest.approx(true_power, rel=0.05)  # NOISE_CAL holds
+    assert estimate.snr_db < -10 and estimate.weight == denoise.MAX_WEIGHT
+
+
+@pytest.mark.parametrize("snr_db", [0.0, 5.0, 10.0])
+def test_the_estimated_snr_tracks_the_true_one(snr_db):
+    assert estimate_of(with_noise(voiced(), snr_db)).snr_db == pytest.approx(snr_db, abs=2.0)
+
+
+def test_silence_and_clean_tones_count_as_noiseless():
+    assert estimate_of(np.zeros((RATE, 2))).weight == 0.0
+    assert estimate_of(voiced()).weight == 0.0
+
+
+def test_the_fused_loss_has_the_gradient_of_its_formula():
+    rng = np.random.default_rng(0)
+    segments, rows, length = 2, 6, 32
+    target = rng.standard_normal((segments, rows, length)).astype(np.float32)
+    scale, offset = np.array([0.8, 1.3]), np.array([-3.0, -2.0])
+    batch = SegmentBatch(0, target, np.ones((segments, length), np.float32), scale, offset)
+    noise = denoise.NoiseEstimate(rng.uniform(0.001, 0.01, rows), 5.0, 1.5)
+    shape = Shape(4, 1, length, 0, synthesis=8)
+    error = denoise.NoiseAwareError(batch, noise, shape, iterations=10, device="cpu")
+    target, mask = torch.from_numpy(target), torch.ones(segments, 1, length)
+    error(target, target, mask, 0)  # builds the cached tensors
+    out = torch.tensor(rng.standard_normal((segments, rows, length)), dtype=torch.float64, requires_grad=True)
+    fused = error(out.float(), target, mask, 9)
+
+    y = out * error.sc.double() + error.off.double()
+    s = torch.relu(torch.exp(torch.clamp(y, max=error.ln_n)) - error.eps)
+    model = torch.log(torch.sqrt(s.square() + error.pn.double()) + error.eps)
+    t = error.cache["T"].double()
+    formula = (((model - t) / error.sc.double()).square()).sum()
+    formula = formula + denoise.FLOOR_PULL * (out - error.floor.double()).square().sum()
+    assert fused.item() == pytest.approx(formula.item(), rel=1e-4)
+    leaf = out.detach().float().requires_grad_()
+    error(leaf, target, mask, 9).backward()
+    (expected,) = torch.autograd.grad(formula, out)
+    assert torch.allclose(leaf.grad.double(), expected, rtol=1e-3, atol=1e-4)
+
+
+def test_a_noisy_input_comes_out_cleaner_with_auto_than_with_off():
+    clean = voiced()
+    noisy = with_noise(clean, 5.0).astype(np.float32)
+    off, _ = codec.decode(codec.encode(noisy, RATE, iterations=300, denoise="off"))
+    auto, _ = codec.decode(codec.encode(noisy, RATE, iterations=300, denoise="auto"))
+    assert lsd(clean, auto) < lsd(clean, off) - 0.3, (lsd(clean, auto), lsd(clean, off))
+
+
+def test_clean_input_is_coded_bit_for_bit_as_with_denoising_off():
+    speech, rate = load("speech_198-209-0000_2s.flac")
+    for clean in (speech, voiced().astype(np.float32)):
+        sample_rate = rate if clean is speech else RATE
+        off = codec.encode(clean, sample_rate, iterations=40, denoise="off")
+        assert codec.encode(clean, sample_rate, iterations=40, denoise="auto") == off
+
+
+def test_waveform_mode_ignores_the_option_and_the_cli_says_so(tmp_path):
+    tone = voiced(0.5).astype(np.float32)
+    kwargs = {"iterations": 10, "mode": "waveform"}
+    assert codec.encode(tone, RATE, denoise="auto", **kwargs) == codec.encode(tone, RATE, denoise="off", **kwargs)
+    source = tmp_path / "tone.wav"
+    soundfile.write(source, tone, RATE)
+    result = run("encode", source, tmp_path / "t.ddc", "-m", "waveform", "--denoise", "auto", "--iterations", "5", "-q")
+    assert result.exit_code == 0 and "warning: waveform mode does not denoise" in result.stderr
+    result = run("encode", source, tmp_path / "s.ddc", "--denoise", "auto", "--iterations", "5", "-q")
+    assert result.exit_code == 0 and "warning" not in result.stderr
+    assert codec.read_header(io.BytesIO((tmp_path / "s.ddc").read_bytes())).synthesis > 0
