@@ -5,8 +5,8 @@ table, used by both the writer (codec/encoder/pack.py) and every reader.
 
 Layout (little-endian):
     magic     4 bytes  b"\\x89DDC"
-    version   u8       1 (waveform synthesis) or 2 (spectral synthesis)
-    header    fixed fields, see FIELDS
+    version   u8       1 (waveform synthesis), 2 (spectral synthesis), 3 (either, with encoder notes)
+    header    fixed fields, see FIELDS, then NOTE_FIELDS in version 3
     hcrc      u32      CRC-32 of magic + version + header
     payload   payload_bytes bytes of one zstd frame (see unpack_payload)
 """
@@ -24,7 +24,9 @@ from codec.layout import input_length, output_rows, params_per_segment, segment_
 from codec.spectrum import frame_count
 
 MAGIC = b"\x89DDC"
-VERSIONS = (1, 2)  # a file is version 1 exactly when its synthesis is 0, so version-1 readers still read it
+# Writers pick the oldest version that holds the file (Header.version): 1 for waveform synthesis, 2 for spectral,
+# 3 only when the encoder left notes (NOTE_FIELDS), so version-1 and -2 readers still read everything else.
+VERSIONS = (1, 2, 3)
 MAX_OUTPUT_SAMPLES = 2**30  # frames x channels: caps what a file can make a decoder allocate
 MAX_SEGMENT_WORK = 2**21  # width x segment_length: caps one segment's activations (the encoder uses < 2**20)
 MAX_PAYLOAD_BYTES = 2**30  # raw and compressed payload
@@ -55,10 +57,19 @@ FIELDS: tuple[tuple[str, str, int, int], ...] = (
     ("crc_payload", "I", 0, 2**32 - 1),
     ("payload_bytes", "I", 1, MAX_PAYLOAD_BYTES),
 )
+# Version 3 only: what the encoder found, for `ddcodec info`; a decoder reads but never uses them.
+NO_SNR = 255  # snr_estimate: not estimated
+SNR_OFFSET = 100  # snr_estimate = round(estimated input SNR in dB) + 100, clamped to 0..254
+NOTE_FIELDS: tuple[tuple[str, str, int, int], ...] = (
+    ("denoised", "B", 0, 1),  # 1: the encoder explained noise away, so the decoded audio leaves it out
+    ("snr_estimate", "B", 0, NO_SNR),
+)
 _PREFIX = struct.Struct("<4sB")
 _HEADER = struct.Struct("<" + "".join(code for _, code, _, _ in FIELDS))
+_HEADER_V3 = struct.Struct(_HEADER.format + "".join(code for _, code, _, _ in NOTE_FIELDS))
 _CRC = struct.Struct("<I")
-HEADER_BYTES = _PREFIX.size + _HEADER.size + _CRC.size
+HEADER_BYTES = _PREFIX.size + _HEADER.size + _CRC.size  # versions 1 and 2
+NOTE_BYTES = _HEADER_V3.size - _HEADER.size
 STEP_EXPONENT_OFFSET = 24  # step = 2 ** (e / 8 - 24) for a stored byte e
 ZSTD_SMALL_FRAME_BYTES = 9  # a zstd frame holding one raw block: magic 4, frame header 2, block header 3
 
@@ -84,10 +95,27 @@ class Header:
     levels: int
     crc_payload: int
     payload_bytes: int
+    denoised: int = 0
+    snr_estimate: int = NO_SNR
+
+    @property
+    def has_notes(self) -> bool:
+        return (self.denoised, self.snr_estimate) != (0, NO_SNR)
 
     @property
     def version(self) -> int:
-        return 1 if self.synthesis == 0 else 2
+        """The oldest format version that holds this header."""
+        return 3 if self.has_notes else 1 if self.synthesis == 0 else 2
+
+    @property
+    def size(self) -> int:
+        """Bytes before the payload: prefix, header fields and header CRC."""
+        return HEADER_BYTES + NOTE_BYTES * self.has_notes
+
+    @property
+    def input_snr_db(self) -> int | None:
+        """The encoder's estimate of the input's SNR, whole dB, or None."""
+        return None if self.snr_estimate == NO_SNR else self.snr_estimate - SNR_OFFSET
 
     @property
     def n_fft(self) -> int:
@@ -137,12 +165,17 @@ class Header:
         return self.frames / self.sample_rate
 
 
-assert [f.name for f in fields(Header)] == [name for name, *_ in FIELDS]
+assert [f.name for f in fields(Header)] == [name for name, *_ in FIELDS + NOTE_FIELDS]
+
+
+def snr_estimate(snr_db: float) -> int:
+    """The snr_estimate byte for an estimated input SNR in dB (an infinite SNR is stored as the top value)."""
+    return int(min(max(round(min(snr_db, 1e6)) + SNR_OFFSET, 0), NO_SNR - 1))
 
 
 def validate(header: Header) -> None:
     """Raise FormatError naming the first field that is out of bounds or inconsistent."""
-    for (name, _, low, high), value in zip(FIELDS, astuple(header), strict=True):
+    for (name, _, low, high), value in zip(FIELDS + NOTE_FIELDS, astuple(header), strict=True):
         if not low <= value <= high:
             raise FormatError(f"header field {name}={value} is outside [{low}, {high}]")
     if header.synthesis and header.synthesis not in SPECTRAL_SYNTHESIS:
@@ -172,8 +205,11 @@ def validate(header: Header) -> None:
 def pack_header(header: Header, version: int | None = None) -> bytes:
     """Prefix, header and header CRC as bytes, unvalidated (tests use it to build hostile files).
 
-    The version byte is header.version unless given."""
-    head = _PREFIX.pack(MAGIC, header.version if version is None else version) + _HEADER.pack(*astuple(header))
+    The version byte is header.version unless given; version 3 carries the note fields."""
+    version = header.version if version is None else version
+    values = astuple(header)
+    body = _HEADER_V3.pack(*values) if version == 3 else _HEADER.pack(*values[: len(FIELDS)])
+    head = _PREFIX.pack(MAGIC, version) + body
     return head + _CRC.pack(zlib.crc32(head))
 
 
@@ -203,12 +239,15 @@ def read_header(fileobj: BinaryIO) -> Header:
         raise FormatError(f"not a .ddc file (magic {magic!r}, expected {MAGIC!r})")
     if version not in VERSIONS:
         raise UnsupportedVersionError(f"format version {version} is not supported (this decoder reads {VERSIONS})")
-    body = read_exact(fileobj, _HEADER.size, "header")
+    layout = _HEADER_V3 if version == 3 else _HEADER
+    body = read_exact(fileobj, layout.size, "header")
     (crc,) = _CRC.unpack(read_exact(fileobj, _CRC.size, "header CRC"))
     if zlib.crc32(prefix + body) != crc:
         raise FormatError("header CRC mismatch: the header is corrupt")
-    header = Header(*_HEADER.unpack(body))
+    header = Header(*layout.unpack(body))
     validate(header)
+    if version == 3 and not header.has_notes:
+        raise FormatError("version 3 without notes (denoised=0 and no snr_estimate): it must be version 1 or 2")
     if version != header.version:
         raise FormatError(f"version {version} does not match synthesis={header.synthesis} (version {header.version})")
     return header

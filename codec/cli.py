@@ -134,9 +134,16 @@ def encode(
     summary = codec.describe(header)
     status(
         f"{target}: {summary['file_bytes']} bytes, {summary['bitrate_kbps']:.2f} kbps, "
-        f"{header.duration:.2f} s in {time.perf_counter() - started:.1f} s",
+        f"{header.duration:.2f} s in {time.perf_counter() - started:.1f} s{_noise_note(header)}",
         quiet,
     )
+
+
+def _noise_note(header: codec.Header) -> str:
+    if header.input_snr_db is None:
+        return ""
+    done = "noise removed" if header.denoised else "left as is"
+    return f"; estimated input SNR {header.input_snr_db} dB, {done}"
 
 
 @app.command()

@@ -3,17 +3,19 @@
 import dataclasses
 
 from codec import modes
-from codec.bitstream import HEADER_BYTES, Header
+from codec.bitstream import Header
 
 
 def describe(header: Header) -> dict[str, object]:
     """Header fields plus the figures derived from them: mode, segments, duration, size, bitrate, ratio."""
-    size = HEADER_BYTES + header.payload_bytes
+    size = header.size + header.payload_bytes
     return {
         "format_version": header.version,
         **dataclasses.asdict(header),
         "mode": modes.for_header(header).describe(header),
         "segments": header.segments,
+        "denoised": bool(header.denoised),
+        "estimated_input_snr_db": header.input_snr_db,
         "duration_s": round(header.duration, 6),
         "file_bytes": size,
         "bitrate_kbps": round(size * 8 / header.duration / 1000, 3),

@@ -1,6 +1,7 @@
 """The benchmarks' quick modes run end to end and write what they promise (a smoke test, no timings asserted)."""
 
 import csv
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -36,12 +37,19 @@ def test_rd_quick_codes_one_clip_with_every_contender(tmp_path):
 def test_denoise_quick_scores_every_method_in_every_condition(tmp_path):
     pytest.importorskip("noisereduce")
     rows = quick("bench.denoise", tmp_path / "denoise")
-    methods = {"noisy input", "wiener", "noisereduce", "ddcodec-spectral@20it", "ddcodec-waveform@20it", "opus", "mp3"}
-    assert {(r["condition"], r["method"]) for r in rows} == {
-        (c, m) for c in ("white 0 dB", "white 10 dB", "pink 5 dB") for m in methods
-    }
-    noisy = {r["condition"]: float(r["snr_db"]) for r in rows if r["method"] == "noisy input"}
-    assert noisy == pytest.approx({"white 0 dB": 0.0, "white 10 dB": 10.0, "pink 5 dB": 5.0}, abs=0.01)
+    noisy_rows = [r for r in rows if r["set"] == "noisy"]
+    methods = {"noisy input", "wiener", "noisereduce", "ddcodec-spectral@20it", "ddcodec-spectral+denoise@20it"}
+    methods |= {"opus", "mp3"} | ({"logmmse"} if importlib.util.find_spec("logmmse") else set())
+    synthetic = ("white 0 dB", "white 10 dB", "pink 5 dB", "brown 5 dB", "hum 10 dB")  # real and babble need the corpus
+    assert {(r["condition"], r["method"]) for r in noisy_rows} == {(c, m) for c in synthetic for m in methods}
+    noisy = {r["condition"]: float(r["snr_db"]) for r in noisy_rows if r["method"] == "noisy input"}
+    assert noisy == pytest.approx(
+        {"white 0 dB": 0.0, "white 10 dB": 10.0, "pink 5 dB": 5.0, "brown 5 dB": 5.0, "hum 10 dB": 10.0}, abs=0.01
+    )
+    assert all(r["estimated_snr_db"] != "" for r in noisy_rows if "+denoise" in r["method"])
+    if importlib.util.find_spec("speechmos") and importlib.util.find_spec("onnxruntime"):
+        assert all(1 <= float(r["dnsmos_ovrl"]) <= 5 for r in noisy_rows if r["condition"] == "white 0 dB")
+    assert {r["method"] for r in rows if r["set"] == "clean"} == {"denoise off", "denoise auto"}
     assert (tmp_path / "denoise.png").stat().st_size > 1000
 
 

@@ -103,7 +103,7 @@ def test_wrong_magic_version_crcs_trailing_bytes_and_bad_zstd():
     with pytest.raises(FormatError, match=r"not a \.ddc"):
         bitstream.read(io.BytesIO(b"RIFF" + data[4:]))
     with pytest.raises(UnsupportedVersionError):
-        bitstream.read(io.BytesIO(data[:4] + b"\x03" + data[5:]))
+        bitstream.read(io.BytesIO(data[:4] + b"\x04" + data[5:]))
     with pytest.raises(FormatError, match="does not match synthesis"):  # a waveform file labelled version 2
         bitstream.read(
             io.BytesIO(bitstream.pack_header(bitstream.read_header(io.BytesIO(data)), version=2) + data[48:])
@@ -134,3 +134,19 @@ def test_payload_of_the_wrong_size_or_with_codes_beyond_levels_is_rejected():
     h = dataclasses.replace(narrow, levels=200, crc_payload=zlib.crc32(payload), payload_bytes=len(payload))
     with pytest.raises(FormatError, match="beyond levels"):
         bitstream.read(io.BytesIO(bitstream.pack_header(h) + payload))
+
+
+def test_version_3_carries_the_encoder_notes_and_is_written_only_with_them():
+    noted = dataclasses.replace(GOOD, denoised=1, snr_estimate=bitstream.snr_estimate(9.6))
+    assert (GOOD.version, noted.version) == (GOOD.version, 3) and GOOD.version in (1, 2)
+    packed = bitstream.pack_header(noted)
+    assert len(packed) == noted.size == bitstream.HEADER_BYTES + 2 and packed[4] == 3
+    back = bitstream.read_header(io.BytesIO(packed))
+    assert back == noted and back.input_snr_db == 10 and back.denoised == 1
+    assert len(bitstream.pack_header(GOOD)) == GOOD.size == bitstream.HEADER_BYTES  # no notes: the old layout
+    assert GOOD.input_snr_db is None
+
+
+@pytest.mark.parametrize(("snr", "stored"), [(-250.0, 0), (-0.6, 99), (14.4, 114), (1e9, 254), (float("inf"), 254)])
+def test_snr_estimates_are_stored_in_whole_db_and_clamped(snr, stored):
+    assert bitstream.snr_estimate(snr) == stored

@@ -1,6 +1,7 @@
 """Denoising (codec/encoder/denoise.py): the noise model, the auto rule, and a noisy input coming out cleaner."""
 
 import io
+import json
 
 import numpy as np
 import pytest
@@ -95,12 +96,15 @@ def test_a_noisy_input_comes_out_cleaner_with_auto_than_with_off():
     assert lsd(clean, auto) < lsd(clean, off) - 0.3, (lsd(clean, auto), lsd(clean, off))
 
 
-def test_clean_input_is_coded_bit_for_bit_as_with_denoising_off():
+def test_clean_input_is_coded_as_with_denoising_off_but_for_the_notes():
     speech, rate = load("speech_198-209-0000_2s.flac")
-    for clean in (speech, voiced().astype(np.float32)):
-        sample_rate = rate if clean is speech else RATE
+    for clean, sample_rate in ((speech, rate), (voiced().astype(np.float32), RATE)):
         off = codec.encode(clean, sample_rate, iterations=40, denoise="off")
-        assert codec.encode(clean, sample_rate, iterations=40, denoise="auto") == off
+        auto = codec.encode(clean, sample_rate, iterations=40, denoise="auto")
+        noted, plain = codec.read_header(io.BytesIO(auto)), codec.read_header(io.BytesIO(off))
+        assert (noted.version, noted.denoised, plain.version) == (3, 0, 2) and noted.input_snr_db >= 20
+        assert auto[noted.size :] == off[plain.size :]  # the same weights, bit for bit
+        assert np.array_equal(codec.decode(auto)[0], codec.decode(off)[0])
 
 
 def test_waveform_mode_ignores_the_option_and_the_cli_says_so(tmp_path):
@@ -114,3 +118,18 @@ def test_waveform_mode_ignores_the_option_and_the_cli_says_so(tmp_path):
     result = run("encode", source, tmp_path / "s.ddc", "--denoise", "auto", "--iterations", "5", "-q")
     assert result.exit_code == 0 and "warning" not in result.stderr
     assert codec.read_header(io.BytesIO((tmp_path / "s.ddc").read_bytes())).synthesis > 0
+
+
+def test_info_tells_whether_denoising_was_applied_and_the_estimated_snr(tmp_path):
+    noisy = with_noise(voiced(), 5.0).astype(np.float32)
+    source = tmp_path / "noisy.wav"
+    soundfile.write(source, noisy, RATE, subtype="FLOAT")
+    for denoise_flag, version in (("auto", 3), ("off", 2)):
+        target = tmp_path / f"{denoise_flag}.ddc"
+        assert run("encode", source, target, "--denoise", denoise_flag, "--iterations", "5", "-q").exit_code == 0
+        info = json.loads(run("info", target, "--json").stdout)
+        assert info["format_version"] == version and info["denoised"] is (denoise_flag == "auto")
+        if denoise_flag == "auto":
+            assert info["estimated_input_snr_db"] == pytest.approx(5, abs=2)
+        else:
+            assert info["estimated_input_snr_db"] is None

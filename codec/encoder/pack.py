@@ -16,9 +16,17 @@ def payload(exponents: np.ndarray, codes: list[np.ndarray], levels: int) -> byte
 
 
 def write(
-    fileobj: BinaryIO, sample_rate: int, channels: int, frames: int, seed: int, shape: Shape, levels: int, data: bytes
+    fileobj: BinaryIO,
+    sample_rate: int,
+    channels: int,
+    frames: int,
+    seed: int,
+    shape: Shape,
+    levels: int,
+    data: bytes,
+    notes: dict[str, int] | None = None,
 ) -> Header:
-    """Write header and payload; returns the header written."""
+    """Write header and payload; returns the header written. notes: version 3's note fields, if any."""
     header = Header(
         sample_rate=sample_rate,
         channels=channels,
@@ -32,6 +40,7 @@ def write(
         levels=levels,
         crc_payload=zlib.crc32(data),
         payload_bytes=len(data),
+        **(notes or {}),
     )
     bitstream.write(header, data, fileobj)
     return header

@@ -10,7 +10,7 @@ from typing import BinaryIO
 import numpy as np
 
 from codec import modes, threads
-from codec.bitstream import HEADER_BYTES, Header
+from codec.bitstream import HEADER_BYTES, NOTE_BYTES, Header, snr_estimate
 from codec.encoder import denoise, pack
 from codec.encoder.checks import check_audio
 from codec.encoder.fit import fit_networks, torch_threads
@@ -49,8 +49,11 @@ def encode_stream(
     batches = list(iter_batches(signal, shape, MAX_FIT_WORK, center=mode.center))
     with torch_threads(threads.resolve(options.threads)):
         weights = _fit(batches, shape, options.seed, options.fit_config(mode), mode, noise, progress)
-    levels, payload = _quantize_within(weights, int(bitrate * frames / sample_rate / 8))
-    return pack.write(fileobj, sample_rate, channels, frames, options.seed, shape, levels, payload)
+    # What the encoder found about noise goes in the header (version 3) for `ddcodec info`; the decoder ignores it.
+    notes = {} if noise is None else {"denoised": int(noise.applied), "snr_estimate": snr_estimate(noise.snr_db)}
+    overhead = HEADER_BYTES + NOTE_BYTES * bool(notes)
+    levels, payload = _quantize_within(weights, int(bitrate * frames / sample_rate / 8), overhead)
+    return pack.write(fileobj, sample_rate, channels, frames, options.seed, shape, levels, payload, notes)
 
 
 def _fit(
@@ -81,13 +84,13 @@ def _fit(
     return [np.concatenate(tensors) for tensors in zip(*parts, strict=True)]
 
 
-def _quantize_within(weights: list[np.ndarray], budget: int) -> tuple[int, bytes]:
-    """The largest levels whose file fits `budget` bytes, and that file's payload."""
+def _quantize_within(weights: list[np.ndarray], budget: int, overhead: int) -> tuple[int, bytes]:
+    """The largest levels whose file (the payload plus `overhead` header bytes) fits `budget`, and its payload."""
     payloads: dict[int, bytes] = {}
 
     def size_of(levels: int) -> int:  # keeps each payload so the chosen one is not compressed twice
         payloads[levels] = pack.payload(*quantize(weights, levels), levels)
-        return HEADER_BYTES + len(payloads[levels])
+        return overhead + len(payloads[levels])
 
     levels = search_levels(size_of, budget)
     if levels not in payloads:  # the search can settle on 1 without trying it

@@ -47,6 +47,9 @@ def encode_valid(name: str) -> bytes:
     # Version 2, spectral synthesis.
     if name == "digit_spectral_8k":  # one segment, 256-point STFT
         return codec.encode(digit, digit_rate, bitrate=16_000, seed=5, iterations=quick, mode="spectral")
+    # Version 3: spectral synthesis with encoder notes (this digit's background noise is explained away).
+    if name == "digit_spectral_denoised_8k":
+        return codec.encode(digit, digit_rate, bitrate=16_000, seed=3, iterations=quick, denoise="auto")
     assert name == "tone_spectral_3ch_11k"  # three channels; segments shortened to 64 frames to exercise joins
     buffer, short_segments = io.BytesIO(), dataclasses.replace(MODES["spectral"], max_segment=64)
     options = EncodeOptions(bitrate=24_000, seed=9, iterations=quick)
@@ -54,7 +57,14 @@ def encode_valid(name: str) -> bytes:
     return buffer.getvalue()
 
 
-VALID = ("digit_mono_8k", "trumpet_stereo_44k", "tone_3ch_11k", "digit_spectral_8k", "tone_spectral_3ch_11k")
+VALID = (
+    "digit_mono_8k",
+    "trumpet_stereo_44k",
+    "tone_3ch_11k",
+    "digit_spectral_8k",
+    "tone_spectral_3ch_11k",
+    "digit_spectral_denoised_8k",
+)
 
 
 def invalid_vectors(good: bytes) -> dict[str, bytes]:
@@ -68,7 +78,9 @@ def invalid_vectors(good: bytes) -> dict[str, bytes]:
 
     return {
         "bad_magic": b"RIFF" + good[4:],
-        "bad_version": bitstream.pack_header(header, version=3) + payload,
+        "bad_version": bitstream.pack_header(header, version=4) + payload,
+        "bad_version_3_without_notes": bitstream.pack_header(header, version=3) + payload,  # rule 12
+        "bad_denoised_flag": bitstream.pack_header(dataclasses.replace(header, denoised=2)) + payload,
         "bad_version_synthesis": bitstream.pack_header(header, version=2) + payload,  # version 2 needs synthesis > 0
         "bad_synthesis": resealed(synthesis=7),
         "bad_header_crc": good[:20] + bytes([good[20] ^ 1]) + good[21:],
