@@ -27,7 +27,7 @@ import numpy as np
 
 import codec
 from codec import bitstream
-from codec.bitstream import FIELDS, HEADER_BYTES, Header
+from codec.bitstream import FIELDS, NOTE_FIELDS, Header
 from codec.layout import output_rows
 
 VECTORS = Path(__file__).parent.parent / "formats" / "vectors"
@@ -85,10 +85,11 @@ def reseal_fields(rng: np.random.Generator, data: bytes) -> bytes:
     """Change 1-3 header fields, keep the payload as it was, fix the header CRC."""
     header, _ = parse(data)
     changes = {}
-    for index in rng.choice(len(FIELDS), size=int(rng.integers(1, 4)), replace=False):
-        name, code, low, high = FIELDS[index]
+    every = FIELDS + NOTE_FIELDS
+    for index in rng.choice(len(every), size=int(rng.integers(1, 4)), replace=False):
+        name, code, low, high = every[index]
         changes[name] = field_value(rng, code, low, high)
-    return bitstream.pack_header(dataclasses.replace(header, **changes)) + data[HEADER_BYTES:]
+    return bitstream.pack_header(dataclasses.replace(header, **changes)) + data[header.size :]
 
 
 def reseal_payload(rng: np.random.Generator, data: bytes) -> bytes:
@@ -107,7 +108,7 @@ def reseal_payload(rng: np.random.Generator, data: bytes) -> bytes:
 def reseal_frame(rng: np.random.Generator, data: bytes) -> bytes:
     """Damage the zstd frame itself, then fix the payload CRC and size around it."""
     header, _ = parse(data)
-    frame = bytearray(flip_bits(rng, data[HEADER_BYTES:]))
+    frame = bytearray(flip_bits(rng, data[header.size :]))
     if rng.random() < 0.3:
         frame = frame[: rng.integers(1, len(frame))]
     return seal(header, compressed=bytes(frame))
