@@ -21,18 +21,50 @@ from codec.errors import AudioError, DdcodecError
 STDIO = "-"
 
 
+def read_bytes(source: str) -> bytes:
+    """A whole input file's bytes (stdin for "-"); DdcodecError naming the problem for missing, unreadable or empty."""
+    name = "stdin" if source == STDIO else source
+    if source == STDIO:
+        data = sys.stdin.buffer.read()
+    else:
+        if Path(source).is_dir():
+            raise DdcodecError(f"{source} is a directory")
+        try:
+            data = Path(source).read_bytes()
+        except OSError as exc:
+            raise DdcodecError(f"cannot open {source}: {exc.strerror}") from None
+    if not data:
+        raise DdcodecError(f"{name} is empty")
+    return data
+
+
 def read_audio(source: str) -> tuple[np.ndarray, int]:
     """Read a whole audio file (or stdin for "-") as (frames, channels) float32 and its sample rate."""
+    name = "stdin" if source == STDIO else source
     try:
-        if source == STDIO:
-            data, rate = soundfile.read(io.BytesIO(sys.stdin.buffer.read()), dtype="float32", always_2d=True)
-        else:
-            if Path(source).is_dir():
-                raise AudioError(f"{source} is a directory, not an audio file")
-            data, rate = soundfile.read(source, dtype="float32", always_2d=True)
+        data = read_bytes(source)
+    except DdcodecError as exc:
+        raise AudioError(str(exc)) from None
+    return audio_from_bytes(data, name)
+
+
+def audio_from_bytes(data: bytes, name: str) -> tuple[np.ndarray, int]:
+    """Decode an audio file held in memory (any format libsndfile reads)."""
+    try:
+        audio, rate = soundfile.read(io.BytesIO(data), dtype="float32", always_2d=True)
     except (soundfile.LibsndfileError, RuntimeError, TypeError) as exc:
-        raise AudioError(f"cannot read audio from {source}: {str(exc).splitlines()[0]}") from None
-    return data, rate
+        reason = str(exc).splitlines()[0].split(": ")[-1]  # libsndfile's words, without its object repr
+        raise AudioError(f"cannot read audio from {name}: {reason}") from None
+    return audio, rate
+
+
+def is_pcm(data: bytes) -> bool:
+    """Whether an audio file stores samples losslessly (WAV, FLAC, AIFF ...), so its size says nothing of a codec."""
+    lossy = {"VORBIS", "OPUS", "MPEG_LAYER_I", "MPEG_LAYER_II", "MPEG_LAYER_III"}
+    try:
+        return soundfile.info(io.BytesIO(data)).subtype not in lossy
+    except (soundfile.LibsndfileError, RuntimeError, TypeError):
+        return False
 
 
 def to_pcm16(samples: np.ndarray) -> np.ndarray:
@@ -61,8 +93,13 @@ def atomic_output(target: str, force: bool, protect: Iterable[str] = ()) -> Iter
     if target == STDIO:
         buffer = io.BytesIO()
         yield buffer
-        sys.stdout.buffer.write(buffer.getvalue())
-        sys.stdout.buffer.flush()
+        try:
+            sys.stdout.buffer.write(buffer.getvalue())
+            sys.stdout.buffer.flush()
+        except BrokenPipeError:
+            # The reader went away: say so, and keep Python from failing again on flush at exit.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise DdcodecError("stdout was closed before the output was written") from None
         return
     path = Path(target)
     if any(p != STDIO and path.exists() and path.resolve() == Path(p).resolve() for p in protect):
@@ -76,6 +113,7 @@ def atomic_output(target: str, force: bool, protect: Iterable[str] = ()) -> Iter
     except OSError as exc:
         raise DdcodecError(f"cannot write {target}: {exc.strerror}") from None
     try:
+        os.chmod(temp, 0o666 & ~_umask())  # mkstemp makes 0600; an output gets the usual permissions
         with os.fdopen(fd, "wb") as fileobj:
             yield fileobj
         os.replace(temp, path)
@@ -83,6 +121,12 @@ def atomic_output(target: str, force: bool, protect: Iterable[str] = ()) -> Iter
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_pcm16(fileobj: BinaryIO, blocks: Iterable[np.ndarray], sample_rate: int, channels: int, fmt: str) -> None:

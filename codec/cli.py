@@ -5,6 +5,7 @@ Exit codes: 0 success, 1 bad input or refused output (one line on stderr), 2 bad
 
 import contextlib
 import enum
+import io
 import json
 import sys
 import time
@@ -16,8 +17,18 @@ import typer
 
 import codec
 from codec import modes
-from codec.audio_io import STDIO, atomic_output, output_format, read_audio, write_pcm16
-from codec.bitstream import MAX_SEED
+from codec.audio_io import (
+    STDIO,
+    atomic_output,
+    audio_from_bytes,
+    is_pcm,
+    output_format,
+    read_audio,
+    read_bytes,
+    to_pcm16,
+    write_pcm16,
+)
+from codec.bitstream import MAGIC, MAX_SEED, VERSIONS
 from codec.errors import DdcodecError
 from codec.options import DENOISE, DEVICES, EncodeOptions
 from codec.threads import ENV as THREADS_ENV
@@ -58,6 +69,28 @@ app = typer.Typer(
 def fail(message: str) -> typer.Exit:
     typer.echo(f"ddcodec: error: {message}", err=True)
     return typer.Exit(1)
+
+
+def warn(message: str) -> None:
+    """One line on stderr, shown even with --quiet: the user asked for something they will not get."""
+    typer.echo(f"ddcodec: warning: {message}", err=True)
+
+
+def _version(show: bool) -> None:
+    if show:
+        from importlib.metadata import version
+
+        typer.echo(f"ddcodec {version('ddcodec')} (reads .ddc format versions {', '.join(map(str, VERSIONS))})")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    pass  # the options above only; the app's help text is set on `app`
 
 
 def parse_bitrate(text: str) -> float:
@@ -116,9 +149,9 @@ def encode(
         )
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
-    if options.denoise != "off" and not modes.get(options.mode).denoises:
-        warning = f"{options.mode} mode does not denoise; --denoise {options.denoise} has no effect"
-        typer.echo(f"ddcodec: warning: {warning}", err=True)  # shown even with --quiet
+    chosen = modes.get(options.mode)
+    if options.denoise != "off" and not chosen.denoises:
+        warn(f"{options.mode} mode does not denoise; --denoise {options.denoise} has no effect")
     started = time.perf_counter()
     try:
         if options.device == "cuda":
@@ -127,11 +160,19 @@ def encode(
             if not torch.cuda.is_available():
                 raise DdcodecError("--device cuda given but no CUDA device is available")
         audio, sample_rate = read_audio(source)
+        ceiling = chosen.max_bitrate(sample_rate, audio.shape[1])
+        if options.bitrate > ceiling:
+            where = f"{sample_rate} Hz x {audio.shape[1]} channel(s)"
+            warn(f"--bitrate {bitrate} is more than {options.mode} mode spends on {where}; using {ceiling / 1000:g}k")
         with atomic_output(target, force, protect=[source]) as fileobj, _progress(quiet) as progress:
             header = codec.encode_file(audio, sample_rate, fileobj, options, progress)
     except DdcodecError as exc:
         raise fail(str(exc)) from None
     summary = codec.describe(header)
+    asked = min(options.bitrate, ceiling) / 1000
+    if summary["bitrate_kbps"] < 0.8 * asked or summary["bitrate_kbps"] > 1.2 * asked:
+        warn(f"the file came out at {summary['bitrate_kbps']:.1f} kbps for {asked:g}k asked: the rate control's "
+             "smallest or largest network for this clip's length, rate and channels")  # fmt: skip
     status(
         f"{target}: {summary['file_bytes']} bytes, {summary['bitrate_kbps']:.2f} kbps, "
         f"{header.duration:.2f} s in {time.perf_counter() - started:.1f} s{_noise_note(header)}",
@@ -192,35 +233,42 @@ def info(
 
 @app.command("eval")
 def evaluate(
-    reference: Annotated[Path, typer.Argument(help="Original audio file.")],
+    reference: Annotated[str, typer.Argument(help="Original audio file.")],
     test: Annotated[
-        Path, typer.Argument(help="Decoded audio, or a .ddc (decoded here), or a lossy file (.mp3, .ogg).")
+        str, typer.Argument(help="Decoded audio, a .ddc (decoded here), or a lossy file (.mp3, .ogg); - for stdin.")
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the scores as JSON.")] = False,
 ) -> None:
     """Score TEST against REFERENCE: SNR, SI-SDR, LSD, PESQ-WB and STOI (these two need the eval extra), kbps.
 
     TEST is aligned to REFERENCE by cross-correlation and resampled to its rate
-    first. kbps and the compression ratio are TEST's file size over its duration.
+    first; a .ddc is scored as the 16-bit PCM that `decode` writes. kbps and the
+    compression ratio are TEST's size over TEST's duration, for a .ddc or a lossy
+    file only (a PCM file's size says nothing about a codec: n/a).
     """
     from codec import metrics
 
     try:
-        ref, rate = read_audio(str(reference))
-        if test.suffix == ".ddc":
-            with _open_input(str(test)) as fileobj, _reader(fileobj) as reader:
-                decoded, test_rate = reader.read(), reader.sample_rate
+        ref, rate = read_audio(reference)
+        data = read_bytes(test)
+        if data[: len(MAGIC)] == MAGIC:
+            with _reader(io.BytesIO(data)) as reader:
+                decoded, test_rate = to_pcm16(reader.read()) / 32768.0, reader.sample_rate
+            coded = True
         else:
-            decoded, test_rate = read_audio(str(test))
+            decoded, test_rate = audio_from_bytes(data, "stdin" if test == STDIO else test)
+            coded = not is_pcm(data)
         if decoded.shape[1] != ref.shape[1]:
             raise DdcodecError(f"{test} has {decoded.shape[1]} channels, {reference} has {ref.shape[1]}")
         scores = metrics.score(ref, metrics.resample(decoded, test_rate, rate), rate)
     except DdcodecError as exc:
         raise fail(str(exc)) from None
-    size = test.stat().st_size
+    seconds = len(decoded) / test_rate
     scores |= {
-        "kbps": metrics.bitrate_kbps(size, len(ref) / rate),
-        "compression_ratio_vs_pcm16": metrics.compression_ratio(size, len(ref), ref.shape[1]),
+        "kbps": metrics.bitrate_kbps(len(data), seconds) if coded else None,
+        "compression_ratio_vs_pcm16": metrics.compression_ratio(len(data), len(decoded), ref.shape[1])
+        if coded
+        else None,
     }
     if as_json:
         typer.echo(json.dumps(scores, indent=2))

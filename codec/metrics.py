@@ -102,7 +102,10 @@ def stoi(reference: np.ndarray, test: np.ndarray, sample_rate: int) -> float | N
         return None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        value = float(_stoi(_2d(reference).mean(axis=1), _2d(test).mean(axis=1), sample_rate))
+        try:
+            value = float(_stoi(_2d(reference).mean(axis=1), _2d(test).mean(axis=1), sample_rate))
+        except (ValueError, IndexError):  # a clip shorter than one of its frames
+            return None
     return None if caught else value  # pystoi warns and returns 1e-5 when it cannot score
 
 

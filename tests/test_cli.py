@@ -3,6 +3,8 @@
 import json
 import os
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -77,7 +79,7 @@ def test_existing_output_needs_force_and_input_is_never_overwritten(tmp_path):
     [
         (lambda p: p.write_bytes(b"this is not audio"), "cannot read audio"),
         (lambda p: p.mkdir(), "directory"),
-        (lambda p: None, "cannot read audio"),  # missing file
+        (lambda p: None, "No such file or directory"),
         (lambda p: soundfile.write(p, np.array([[0.1], [np.nan]]), 8000, subtype="FLOAT"), "NaN"),
     ],
 )
@@ -124,3 +126,74 @@ def test_read_only_output_folder(tmp_path):
 def test_unknown_output_extension_is_refused(tmp_path):
     one_line_error(run("decode", VECTORS / "digit_mono_8k.ddc", tmp_path / "x.xyz"), "cannot write audio")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_outputs_get_the_usual_permissions_not_mkstemps_0600(tmp_path):
+    previous = os.umask(0o022)
+    try:
+        out = tmp_path / "a.wav"
+        assert run("decode", VECTORS / "digit_mono_8k.ddc", out, "-q").exit_code == 0
+        assert out.stat().st_mode & 0o777 == 0o644
+        out.chmod(0o600)
+        assert run("decode", VECTORS / "digit_mono_8k.ddc", out, "-q", "--force").exit_code == 0
+        assert out.stat().st_mode & 0o777 == 0o644
+    finally:
+        os.umask(previous)
+
+
+def test_eval_scores_a_ddc_as_the_pcm_decode_writes_and_reads_stdin(tmp_path):
+    ddc, wav = VECTORS / "digit_spectral_8k.ddc", tmp_path / "d.wav"
+    assert run("decode", ddc, wav, "-q").exit_code == 0
+    reference = DATA / "digit_0_jackson.wav"
+    of_ddc = json.loads(run("eval", reference, ddc, "--json").stdout)
+    of_wav = json.loads(run("eval", reference, wav, "--json").stdout)
+    from_stdin = json.loads(run("eval", reference, "-", "--json", input=ddc.read_bytes()).stdout)
+    assert of_ddc == from_stdin
+    assert {k: of_ddc[k] for k in ("snr_db", "lsd")} == {k: of_wav[k] for k in ("snr_db", "lsd")}
+    info = json.loads(run("info", ddc, "--json").stdout)
+    assert of_ddc["kbps"] == pytest.approx(info["bitrate_kbps"], rel=1e-3)  # TEST's size over TEST's duration
+    assert of_wav["kbps"] is None and of_wav["compression_ratio_vs_pcm16"] is None  # a PCM file's size means nothing
+
+
+def test_eval_of_a_clip_too_short_for_stoi_still_scores(tmp_path):
+    clip = tmp_path / "short.wav"
+    soundfile.write(clip, np.random.default_rng(0).standard_normal(100) * 0.1, 16000)
+    result = run("eval", clip, clip, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["stoi"] is None
+
+
+def test_missing_and_empty_inputs_say_what_is_wrong(tmp_path):
+    one_line_error(run("encode", tmp_path / "none.wav", tmp_path / "x.ddc"), "No such file or directory")
+    one_line_error(run("encode", "-", tmp_path / "x.ddc", input=b""), "stdin is empty")
+    result = run("encode", "-", tmp_path / "x.ddc", input=b"not audio at all")
+    one_line_error(result, "cannot read audio from stdin")
+    assert "BytesIO" not in result.stderr
+    one_line_error(run("eval", DATA / "digit_0_jackson.wav", tmp_path / "none.wav"), "No such file or directory")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_decoding_into_a_closed_pipe_fails():
+    cli = "from codec.cli import main; main()"
+    command = [sys.executable, "-c", cli, "decode", str(VECTORS / "trumpet_stereo_44k.ddc"), "-", "-q"]
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    child.stdout.close()  # the reader is gone before anything is written
+    _, stderr = child.communicate(timeout=120)
+    assert child.returncode == 1 and stderr.decode().strip().splitlines() == [
+        "ddcodec: error: stdout was closed before the output was written"
+    ]
+
+
+def test_version():
+    result = run("--version")
+    assert result.exit_code == 0 and result.stdout.startswith("ddcodec ") and "1, 2, 3" in result.stdout
+
+
+def test_a_clamped_bitrate_and_a_missed_target_are_warned_about(tmp_path):
+    result = run("encode", DATA / "digit_0_jackson.wav", tmp_path / "a.ddc", "-b", "1M", *FAST)
+    assert result.exit_code == 0
+    assert "warning: --bitrate 1M is more than spectral mode spends on 8000 Hz x 1 channel(s); using 32k" in (
+        result.stderr
+    )
+    quiet = run("encode", DATA / "digit_0_jackson.wav", tmp_path / "b.ddc", "-b", "24k", *FAST)
+    assert "warning" not in quiet.stderr

@@ -4,9 +4,9 @@ import pytest
 
 from codec import bitstream
 from codec.bitstream import Header
-from codec.encoder.pipeline import MAX_BITS_PER_SAMPLE
 from codec.layout import params_per_segment, segment_count
 from codec.modes import MODES
+from codec.modes.base import MAX_BITS_PER_SAMPLE
 
 WAVEFORM = MODES["waveform"]
 

@@ -10,9 +10,10 @@ from conftest import VECTORS, load
 import codec
 from codec import bitstream, spectrum
 from codec.bitstream import Header
-from codec.encoder.pipeline import MAX_BITS_PER_SAMPLE, encode_stream
+from codec.encoder.pipeline import encode_stream
 from codec.metrics import lsd, stoi
 from codec.modes import MODES
+from codec.modes.base import MAX_BITS_PER_SAMPLE
 from codec.options import EncodeOptions
 
 SPECTRAL = MODES["spectral"]

@@ -20,7 +20,6 @@ from codec.modes import FitConfig, Mode
 from codec.modes.ladder import Shape
 from codec.options import EncodeOptions
 
-MAX_BITS_PER_SAMPLE = 16  # targets above 16-bit PCM's rate are clamped to it (the format's caps assume so)
 MAX_FIT_WORK = 2**23  # segments x (width + rows) x L fitted at once: ~1.5 GB of activations at depth 6
 Progress = Callable[[int, int, float], None]  # (steps done, steps in all, running fit SNR in dB)
 
@@ -42,7 +41,7 @@ def encode_stream(
     audio = check_audio(audio, sample_rate)
     mode = mode or modes.get(options.mode)
     frames, channels = audio.shape
-    bitrate = min(options.bitrate, MAX_BITS_PER_SAMPLE * sample_rate * channels)
+    bitrate = min(options.bitrate, mode.max_bitrate(sample_rate, channels))
     shape = mode.shape(bitrate, sample_rate, channels, frames)
     signal = mode.signal(audio, shape, threads.fft_workers(options.threads))
     noise = denoise.estimate(signal, shape, channels) if mode.denoises and options.denoise == "auto" else None

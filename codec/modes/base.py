@@ -19,6 +19,8 @@ import numpy as np
 from codec.bitstream import Header
 from codec.modes.ladder import Shape
 
+MAX_BITS_PER_SAMPLE = 16  # no mode spends more than 16-bit PCM (the format's caps assume so)
+
 
 @dataclass(frozen=True)
 class FitConfig:
@@ -48,6 +50,10 @@ class Mode(abc.ABC):
     @abc.abstractmethod
     def owns(self, synthesis: int) -> bool:
         """Whether a header's `synthesis` field names this mode."""
+
+    def max_bitrate(self, sample_rate: int, channels: int) -> float:
+        """The most this mode spends; a higher target is clamped to it."""
+        return MAX_BITS_PER_SAMPLE * sample_rate * channels
 
     @abc.abstractmethod
     def shape(self, bitrate: float, sample_rate: int, channels: int, frames: int) -> Shape:

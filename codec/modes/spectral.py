@@ -54,10 +54,13 @@ class Spectral(Mode):
         s = math.floor(math.log2(sample_rate * self.frame_seconds))
         return min(max(s, SPECTRAL_SYNTHESIS.start), SPECTRAL_SYNTHESIS.stop - 1)
 
+    def max_bitrate(self, sample_rate: int, channels: int) -> float:
+        return min(super().max_bitrate(sample_rate, channels), self.max_bits_per_sample * sample_rate * channels)
+
     def shape(self, bitrate: float, sample_rate: int, channels: int, frames: int) -> Shape:
         """Segments as long as the format allows (up to max_segment frames), then the widest
         network whose weights fit each segment's share of the bits."""
-        bitrate = min(bitrate, self.max_bits_per_sample * sample_rate * channels)
+        bitrate = min(bitrate, self.max_bitrate(sample_rate, channels))
         synthesis, depth = self.synthesis(sample_rate), self.depth
         multiple, rows = ladder.granule(depth), output_rows(channels, synthesis)
         positions = spectrum.frame_count(frames, 1 << synthesis)
