@@ -164,7 +164,7 @@ def encode(
         if options.bitrate > ceiling:
             where = f"{sample_rate} Hz x {audio.shape[1]} channel(s)"
             warn(f"--bitrate {bitrate} is more than {options.mode} mode spends on {where}; using {ceiling / 1000:g}k")
-        with atomic_output(target, force, protect=[source]) as fileobj, _progress(quiet) as progress:
+        with atomic_output(target, force, protect=[source]) as fileobj, _progress(quiet, chosen.measure) as progress:
             header = codec.encode_file(audio, sample_rate, fileobj, options, progress)
     except DdcodecError as exc:
         raise fail(str(exc)) from None
@@ -304,21 +304,41 @@ def _open_input(source: str) -> Iterator[BinaryIO]:
 
 
 @contextlib.contextmanager
-def _progress(quiet: bool) -> Iterator["Progress | None"]:
-    """A rich progress bar for the fit, showing the running fit SNR; None when quiet."""
+def _progress(quiet: bool, measure: str) -> Iterator["Progress | None"]:
+    """Progress of the fit with the mode's fit measure (`measure` formats it): a rich bar on a terminal,
+    a plain line every PLAIN_EVERY_S seconds otherwise (logs of batch jobs); None when quiet."""
     if quiet:
         yield None
         return
     from rich.console import Console
+
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        yield _plain_progress(measure)
+        return
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-    columns = TextColumn("{task.percentage:>3.0f}%  fit SNR {task.fields[snr]:5.1f} dB")
+    columns = TextColumn("{task.percentage:>3.0f}%  {task.fields[text]}")
     timers = (TimeElapsedColumn(), TimeRemainingColumn())
-    with Progress(
-        TextColumn("fitting"), BarColumn(), columns, *timers, transient=True, console=Console(stderr=True)
-    ) as bar:
-        task = bar.add_task("fit", total=None, snr=0.0)
-        yield lambda done, total, snr: bar.update(task, completed=done, total=total, snr=snr)
+    with Progress(TextColumn("fitting"), BarColumn(), columns, *timers, transient=True, console=console) as bar:
+        task = bar.add_task("fit", total=None, text="")
+        yield lambda done, total, value: bar.update(task, completed=done, total=total, text=measure.format(value))
+
+
+PLAIN_EVERY_S = 10.0
+
+
+def _plain_progress(measure: str) -> "Progress":
+    began, last = time.perf_counter(), [time.perf_counter()]
+
+    def report(done: int, total: int, value: float) -> None:
+        now = time.perf_counter()
+        if now - last[0] >= PLAIN_EVERY_S or done == total:
+            last[0] = now
+            line = f"fitting: {100 * done / total:3.0f}% ({done}/{total} steps), {measure.format(value)}"
+            typer.echo(f"{line}, {now - began:.0f} s", err=True)
+
+    return report
 
 
 def main() -> None:

@@ -197,3 +197,11 @@ def test_a_clamped_bitrate_and_a_missed_target_are_warned_about(tmp_path):
     )
     quiet = run("encode", DATA / "digit_0_jackson.wav", tmp_path / "b.ddc", "-b", "24k", *FAST)
     assert "warning" not in quiet.stderr
+
+
+@pytest.mark.parametrize(("mode", "measure"), [("spectral", "fit LSD"), ("waveform", "fit SNR")])
+def test_progress_without_a_terminal_is_plain_lines_with_the_modes_measure(tmp_path, mode, measure):
+    result = run("encode", DATA / "digit_0_jackson.wav", tmp_path / "a.ddc", "-m", mode, "--iterations", "20")
+    assert result.exit_code == 0
+    lines = [line for line in result.stderr.splitlines() if line.startswith("fitting:")]
+    assert lines and lines[-1].startswith(f"fitting: 100% (20/20 steps), {measure}")

@@ -88,7 +88,7 @@ def fit_networks(
     target: (S, C, L) float, already scaled to unit RMS per segment.
     mask: (S, L) with 1 where a sample counts in the loss, 0 for padding.
     error: the mode's fit error, summed over valid positions; normalized here by the target's energy.
-    progress: called as progress(step, snr_db) every few steps.
+    progress: called as progress(step, relative_error) every few steps: the error over the target's energy.
     Returns the float32 weights in bitstream order, each (S, *shape).
     """
     device = torch.device(config.device)
@@ -109,5 +109,5 @@ def fit_networks(
         opt.step()
         sched.step()
         if progress is not None and (step % 25 == 0 or step == config.iterations - 1):
-            progress(step + 1, 10 * np.log10(energy.item() / max(err.item(), 1e-30)))
+            progress(step + 1, err.item() / energy.item())
     return [w.detach().cpu().numpy() for w in weights]

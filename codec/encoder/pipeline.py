@@ -21,7 +21,7 @@ from codec.modes.ladder import Shape
 from codec.options import EncodeOptions
 
 MAX_FIT_WORK = 2**23  # segments x (width + rows) x L fitted at once: ~1.5 GB of activations at depth 6
-Progress = Callable[[int, int, float], None]  # (steps done, steps in all, running fit SNR in dB)
+Progress = Callable[[int, int, float], None]  # (steps done, steps in all, the mode's fit measure: Mode.fit_measure)
 
 
 def encode_stream(
@@ -71,9 +71,9 @@ def _fit(
     parts: list[list[np.ndarray]] = []
     for index, batch in enumerate(batches):
 
-        def report(step: int, snr: float, done: int = index * config.iterations) -> None:
+        def report(step: int, relative: float, done: int = index * config.iterations, batch=batch) -> None:
             if progress is not None:
-                progress(done + step, total, snr)
+                progress(done + step, total, mode.fit_measure(relative, batch.scale))
 
         error = mode.fit_error
         if noise is not None and noise.applied:

@@ -63,6 +63,13 @@ class Mode(abc.ABC):
     def signal(self, audio: np.ndarray, shape: Shape, workers: int) -> np.ndarray:
         """(frames, C) float32 audio -> the (positions, rows) signal the networks fit."""
 
+    measure = "fit SNR {:.1f} dB"  # how the progress bar shows fit_measure
+
+    def fit_measure(self, relative_error: float, scale: np.ndarray) -> float:
+        """What the progress bar shows of the fit so far: the error over the target's energy, as an SNR in dB.
+        `scale` is the RMS the segments' targets were divided by."""
+        return float(10 * np.log10(1 / max(relative_error, 1e-30)))
+
     def fit_error(self, output: Any, target: Any, mask: Any, step: int) -> Any:
         """The error the fit minimizes at `step`, summed over valid positions (torch tensors)."""
         return squared_error(output, target, mask, step)

@@ -46,6 +46,13 @@ class Spectral(Mode):
     silent_bias = -1.0
     denoises = True  # the noise model fits magnitudes: ln(sqrt(S² + P_n) + eps)
 
+    measure = "fit LSD {:.2f}"  # the waveform's SNR means nothing where phase is rebuilt
+
+    def fit_measure(self, relative_error: float, scale: np.ndarray) -> float:
+        """The fit's RMS log-spectral error in the units of codec.metrics.lsd (log10 power):
+        2 / ln 10 times the RMS natural-log magnitude error, exact for one segment."""
+        return float(2 / np.log(10) * np.sqrt(relative_error * np.mean(np.square(scale))))
+
     def owns(self, synthesis: int) -> bool:
         return synthesis in SPECTRAL_SYNTHESIS
 
