@@ -47,6 +47,7 @@ def choices(name: str, values: Iterable[str]) -> type[enum.Enum]:
 ModeName, Device, Denoise = choices("ModeName", modes.MODES), choices("Device", DEVICES), choices("Denoise", DENOISE)
 DEFAULT_MODE, DEFAULT_DEVICE = ModeName(DEFAULTS.mode), Device(DEFAULTS.device)
 DEFAULT_DENOISE = Denoise(DEFAULTS.denoise)
+DEVICE_HELP = "Where to fit: auto is CUDA when torch sees a GPU, else the CPU."
 DENOISE_HELP = (
     "auto: explain stationary background noise away (not stored, so not decoded) when the input's "
     "estimated SNR is under 20 dB; spectral mode only, meant for speech (sustained music can pass for noise). "
@@ -127,7 +128,7 @@ def encode(
         int, typer.Option(help="Seed of the network input (stored in the file).", min=0, max=MAX_SEED)
     ] = DEFAULTS.seed,
     mode: Annotated[ModeName, typer.Option("--mode", "-m", help=MODE_HELP)] = DEFAULT_MODE,
-    device: Annotated[Device, typer.Option(help="Where to fit.")] = DEFAULT_DEVICE,
+    device: Annotated[Device, typer.Option(help=DEVICE_HELP)] = DEFAULT_DEVICE,
     iterations: Annotated[
         int | None, typer.Option(help=f"Fitting steps (more is slower and better; default {ITERATIONS_HELP}).", min=1)
     ] = DEFAULTS.iterations,

@@ -10,7 +10,7 @@ from codec import modes, threads
 from codec.bitstream import MAX_SEED
 from codec.modes import FitConfig
 
-DEVICES = ("cpu", "cuda")
+DEVICES = ("auto", "cpu", "cuda")  # auto: CUDA when torch sees one, else the CPU
 DENOISE = ("auto", "off")
 
 
@@ -24,7 +24,7 @@ class EncodeOptions:
     mode : a name in codec.modes.MODES (README "Modes"): "spectral" codes log-magnitude
         spectra and rebuilds phase at decode; "waveform" codes the samples.
     seed : seeds the network input and initialization (stored in the file).
-    device : where to fit, "cpu" or "cuda".
+    device : where to fit: "auto" (CUDA when torch sees a GPU, else the CPU), "cpu" or "cuda".
     iterations : fit steps; None for the mode's default (more is slower and, up to a point, better).
     threads : threads for the fit and the FFTs; None for $DDCODEC_THREADS, else every core.
     denoise : "auto" removes stationary background noise the encoder detects (spectral mode
@@ -36,7 +36,7 @@ class EncodeOptions:
     bitrate: float = 24_000
     mode: str = modes.DEFAULT
     seed: int = 0
-    device: str = "cpu"
+    device: str = "auto"
     iterations: int | None = None
     threads: int | None = None
     denoise: str = "off"

@@ -22,7 +22,7 @@ VALID = sorted(p for p in VECTORS.glob("*.ddc") if not p.name.startswith("bad_")
 def test_each_mode_reads_back_as_itself_with_its_own_fit_defaults(name):
     digit, rate = load("digit_0_jackson.wav")
     options = EncodeOptions(bitrate=16_000, mode=name, iterations=5)
-    assert options.fit_config() == dataclasses.replace(modes.MODES[name].fit, iterations=5)
+    assert options.fit_config() == dataclasses.replace(modes.MODES[name].fit, iterations=5, device="auto")
     with codec.open(io.BytesIO(codec.encode(digit, rate, options))) as reader:
         assert reader.mode is modes.MODES[name]
         assert reader.mode.owns(reader.header.synthesis)
@@ -31,7 +31,7 @@ def test_each_mode_reads_back_as_itself_with_its_own_fit_defaults(name):
 
 def test_default_options_take_the_first_mode_and_its_fit():
     assert EncodeOptions().mode == modes.DEFAULT == next(iter(modes.MODES))
-    assert EncodeOptions().fit_config() == modes.MODES[modes.DEFAULT].fit
+    assert EncodeOptions(device="cpu").fit_config() == modes.MODES[modes.DEFAULT].fit
     assert modes.MODES["spectral"].fit.lr != modes.MODES["waveform"].fit.lr  # so taking the wrong one shows
 
 
@@ -41,7 +41,7 @@ def test_default_options_take_the_first_mode_and_its_fit():
         ("mode", "mdct", "mode must be one of spectral, waveform"),
         ("bitrate", 0, "bitrate must be positive"),
         ("seed", 2**32, "seed must be in [0, 4294967295]"),
-        ("device", "tpu", "device must be one of cpu, cuda"),
+        ("device", "tpu", "device must be one of auto, cpu, cuda"),
         ("iterations", 0, "iterations must be at least 1"),
         ("threads", 0, "threads must be a positive integer"),
         ("denoise", "maybe", "denoise must be one of auto, off"),
@@ -111,6 +111,16 @@ def test_a_bad_thread_environment_is_one_error(monkeypatch, tmp_path):
     result = run("decode", VECTORS / "digit_spectral_8k.ddc", tmp_path / "x.wav")
     assert result.exit_code == 1 and "DDCODEC_THREADS" in result.stderr and not (tmp_path / "x.wav").exists()
     assert run("decode", VECTORS / "digit_spectral_8k.ddc", tmp_path / "x.wav", "--threads", "1", "-q").exit_code == 0
+
+
+def test_device_auto_fits_on_cuda_only_where_torch_sees_one(monkeypatch):
+    from codec.encoder.fit import resolve_device
+
+    assert EncodeOptions().device == "auto"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert resolve_device("auto") == "cpu" and resolve_device("cuda") == "cuda"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert resolve_device("auto") == "cuda" and resolve_device("cpu") == "cpu"
 
 
 def test_segment_gain_is_folded_into_the_output_layer_exactly():

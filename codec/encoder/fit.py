@@ -22,6 +22,13 @@ from codec.noise import input_noise
 FitError = Callable[[Any, Any, Any, int], Any]  # (output, target, mask, step) -> summed error (Mode.fit_error)
 
 
+def resolve_device(device: str) -> str:
+    """ "auto" -> "cuda" when torch sees a GPU, else "cpu"; other names as they are."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
+
+
 @contextlib.contextmanager
 def torch_threads(threads: int | None) -> Iterator[None]:
     """torch's intra-op threads set to `threads` inside the block (left alone for None), then restored."""

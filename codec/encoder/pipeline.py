@@ -4,6 +4,7 @@ What differs between modes (the signal fitted, its layout, the fit's error) come
 from the mode table (codec/modes); this module never branches on a mode.
 """
 
+import dataclasses
 from collections.abc import Callable
 from typing import BinaryIO
 
@@ -13,7 +14,7 @@ from codec import modes, threads
 from codec.bitstream import HEADER_BYTES, NOTE_BYTES, Header, snr_estimate
 from codec.encoder import denoise, pack
 from codec.encoder.checks import check_audio
-from codec.encoder.fit import fit_networks, torch_threads
+from codec.encoder.fit import fit_networks, resolve_device, torch_threads
 from codec.encoder.quantize import quantize, search_levels
 from codec.encoder.segments import SegmentBatch, iter_batches
 from codec.modes import FitConfig, Mode
@@ -47,7 +48,8 @@ def encode_stream(
     noise = denoise.estimate(signal, shape, channels) if mode.denoises and options.denoise == "auto" else None
     batches = list(iter_batches(signal, shape, MAX_FIT_WORK, center=mode.center))
     with torch_threads(threads.resolve(options.threads)):
-        weights = _fit(batches, shape, options.seed, options.fit_config(mode), mode, noise, progress)
+        config = dataclasses.replace(options.fit_config(mode), device=resolve_device(options.device))
+        weights = _fit(batches, shape, options.seed, config, mode, noise, progress)
     # What the encoder found about noise goes in the header (version 3) for `ddcodec info`; the decoder ignores it.
     notes = {} if noise is None else {"denoised": int(noise.applied), "snr_estimate": snr_estimate(noise.snr_db)}
     overhead = HEADER_BYTES + NOTE_BYTES * bool(notes)
