@@ -54,7 +54,8 @@ def noise_power(magnitude: np.ndarray) -> np.ndarray:
     """(frames, bins) |STFT| of one channel -> (bins,) stationary noise power."""
     power = magnitude[EDGE_FRAMES:-EDGE_FRAMES] ** 2 if len(magnitude) > 4 * EDGE_FRAMES else magnitude**2
     smoothed = ndimage.uniform_filter(power, size=NOISE_SMOOTH, mode="nearest")
-    return np.quantile(smoothed, NOISE_QUANTILE, axis=0) * NOISE_CAL
+    # The filter's running sums can leave -1e-15 where the power is 0 (empty bands): a power is never negative.
+    return np.maximum(np.quantile(smoothed, NOISE_QUANTILE, axis=0) * NOISE_CAL, 0.0)
 
 
 def snr_db(magnitude: np.ndarray, noise: np.ndarray) -> float:
@@ -74,7 +75,7 @@ def estimate(log_magnitudes: np.ndarray, shape: Shape, channels: int) -> NoiseEs
     Noise below the log floor is invisible to the fit, so a channel whose noise stays under it
     (digital silence, dithered silence) counts as noiseless."""
     floor = (1 << shape.synthesis) * spectrum.LOG_FLOOR
-    magnitude = np.exp(log_magnitudes) - floor
+    magnitude = np.maximum(np.exp(log_magnitudes) - floor, 0.0)
     per_channel = np.split(magnitude, channels, axis=1)
     powers = [noise_power(m) for m in per_channel]
     snrs = [snr_db(m, p) if p.max() > floor**2 else math.inf for m, p in zip(per_channel, powers, strict=True)]

@@ -49,9 +49,9 @@ def encode_stream(
     batches = list(iter_batches(signal, shape, MAX_FIT_WORK, center=mode.center))
     with torch_threads(threads.resolve(options.threads)):
         config = dataclasses.replace(options.fit_config(mode), device=resolve_device(options.device))
-        weights = _fit(batches, shape, options.seed, config, mode, noise, progress)
+        weights, denoised = _fit(batches, shape, options.seed, config, mode, noise, progress)
     # What the encoder found about noise goes in the header (version 3) for `ddcodec info`; the decoder ignores it.
-    notes = {} if noise is None else {"denoised": int(noise.applied), "snr_estimate": snr_estimate(noise.snr_db)}
+    notes = {} if noise is None else {"denoised": int(denoised), "snr_estimate": snr_estimate(noise.snr_db)}
     overhead = HEADER_BYTES + NOTE_BYTES * bool(notes)
     levels, payload = _quantize_within(weights, int(bitrate * frames / sample_rate / 8), overhead)
     return pack.write(fileobj, sample_rate, channels, frames, options.seed, shape, levels, payload, notes)
@@ -65,24 +65,32 @@ def _fit(
     mode: Mode,
     noise: denoise.NoiseEstimate | None,
     progress: Progress | None,
-) -> list[np.ndarray]:
-    """Fit every batch of segments; the networks' weights in bitstream order, each (segments, *shape).
+) -> tuple[list[np.ndarray], bool]:
+    """Fit every batch of segments: the networks' weights in bitstream order, each (segments, *shape), and
+    whether noise was explained away in all of them.
 
-    With a noise estimate that applies, the fit explains that noise away instead of coding it."""
+    With a noise estimate that applies, the fit explains that noise away instead of coding it. Should that
+    fit ever diverge, the batch is fitted again plainly: a file never carries non-finite weights."""
     total = len(batches) * config.iterations
     parts: list[list[np.ndarray]] = []
+    denoised = noise is not None and noise.applied
     for index, batch in enumerate(batches):
 
         def report(step: int, relative: float, done: int = index * config.iterations, batch=batch) -> None:
             if progress is not None:
                 progress(done + step, total, mode.fit_measure(relative, batch.scale))
 
-        error = mode.fit_error
+        fitted = None
         if noise is not None and noise.applied:
             error = denoise.NoiseAwareError(batch, noise, shape, config.iterations, config.device)
-        fitted = fit_networks(batch.target, batch.mask, shape.width, shape.depth, seed, config, error, report)
+            fitted = fit_networks(batch.target, batch.mask, shape.width, shape.depth, seed, config, error, report)
+        if fitted is None or not all(np.isfinite(w).all() for w in fitted):
+            denoised = False
+            fitted = fit_networks(
+                batch.target, batch.mask, shape.width, shape.depth, seed, config, mode.fit_error, report
+            )
         parts.append(batch.fold_gain(fitted, mode.silent_bias))
-    return [np.concatenate(tensors) for tensors in zip(*parts, strict=True)]
+    return [np.concatenate(tensors) for tensors in zip(*parts, strict=True)], denoised
 
 
 def _quantize_within(weights: list[np.ndarray], budget: int, overhead: int) -> tuple[int, bytes]:
