@@ -38,13 +38,18 @@ class Coded:
     decode_s: float
 
 
-def ddcodec(clip: Clip, kbps: float, iterations: int | None = None, mode: str = "spectral") -> Coded:
-    """ddcodec in `mode` at the encoder's default fit for that mode, or `iterations` steps of it."""
+def ddcodec(
+    clip: Clip, kbps: float, iterations: int | None = None, mode: str = "spectral", denoise: str = "off"
+) -> Coded:
+    """ddcodec in `mode` at the encoder's default fit for that mode, or `iterations` steps of it.
+
+    denoise: the encoder's option ("off" or "auto"); "auto" adds "+denoise" to the name."""
     began = time.perf_counter()
-    data = codec.encode(clip.audio, clip.rate, bitrate=kbps * 1000, iterations=iterations, mode=mode)
+    data = codec.encode(clip.audio, clip.rate, bitrate=kbps * 1000, iterations=iterations, mode=mode, denoise=denoise)
     middle = time.perf_counter()
     decoded, _ = codec.decode(data)
-    name = f"ddcodec-{mode}" + (f"@{iterations}it" if iterations is not None else "")
+    name = f"ddcodec-{mode}" + ("+denoise" if denoise != "off" else "")
+    name += f"@{iterations}it" if iterations is not None else ""
     return Coded(name, decoded, len(data), middle - began, time.perf_counter() - middle)
 
 

@@ -1,8 +1,9 @@
 """How many threads ddcodec computes with: the `threads` option, else $DDCODEC_THREADS, else every core.
 
 It bounds torch's intra-op threads while fitting and scipy.fft's workers in the STFTs,
-so that several files coded in parallel do not oversubscribe the cores. Results do not
-depend on it beyond the documented tolerances (every FFT is computed alone).
+so that several files coded in parallel do not oversubscribe the cores. Decoding does not
+depend on it (every FFT is computed alone); encoding does, as torch's matmuls round
+differently with another thread count and the fit lands elsewhere.
 """
 
 import os
