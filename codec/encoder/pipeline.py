@@ -5,6 +5,7 @@ from the mode table (codec/modes); this module never branches on a mode.
 """
 
 import dataclasses
+import functools
 from collections.abc import Callable
 from typing import BinaryIO
 
@@ -80,15 +81,12 @@ def _fit(
             if progress is not None:
                 progress(done + step, total, mode.fit_measure(relative, batch.scale))
 
-        fitted = None
-        if noise is not None and noise.applied:
-            error = denoise.NoiseAwareError(batch, noise, shape, config.iterations, config.device)
-            fitted = fit_networks(batch.target, batch.mask, shape.width, shape.depth, seed, config, error, report)
-        if fitted is None or not all(np.isfinite(w).all() for w in fitted):
-            denoised = False
-            fitted = fit_networks(
-                batch.target, batch.mask, shape.width, shape.depth, seed, config, mode.fit_error, report
-            )
+        fit = functools.partial(fit_networks, batch.target, batch.mask, shape.width, shape.depth, seed, config)
+        noisy = noise is not None and noise.applied
+        fitted = fit(denoise.NoiseAwareError(batch, noise, shape, config.iterations, config.device) if noisy
+                     else mode.fit_error, report)  # fmt: skip
+        if noisy and not all(np.isfinite(w).all() for w in fitted):
+            denoised, fitted = False, fit(mode.fit_error, report)
         parts.append(batch.fold_gain(fitted, mode.silent_bias))
     return [np.concatenate(tensors) for tensors in zip(*parts, strict=True)], denoised
 
