@@ -20,7 +20,14 @@ import numpy as np
 from codec import bitstream
 from codec.bitstream import Header
 from codec.decoder import Reader
-from codec.errors import AudioError, DdcodecError, FormatError, TruncatedError, UnsupportedVersionError
+from codec.errors import (
+    AudioError,
+    DdcodecError,
+    FormatError,
+    SettingError,
+    TruncatedError,
+    UnsupportedVersionError,
+)
 from codec.options import EncodeOptions
 from codec.summary import describe
 
@@ -34,6 +41,7 @@ __all__ = [
     "FormatError",
     "Header",
     "Reader",
+    "SettingError",
     "TruncatedError",
     "UnsupportedVersionError",
     "decode",

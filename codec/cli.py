@@ -204,7 +204,7 @@ def decode(
         fmt = output_format(target)
         with (
             _open_input(source) as fileobj,
-            _reader(fileobj, threads) as reader,
+            codec.open(fileobj, threads) as reader,
             atomic_output(target, force, protect=[source]) as out,
         ):
             write_pcm16(out, reader, reader.sample_rate, reader.channels, fmt)
@@ -220,7 +220,7 @@ def info(
 ) -> None:
     """Describe a .ddc file's header (the payload is checked too)."""
     try:
-        with _open_input(source) as fileobj, _reader(fileobj) as reader:
+        with _open_input(source) as fileobj, codec.open(fileobj) as reader:
             summary = codec.describe(reader.header)
     except DdcodecError as exc:
         raise fail(str(exc)) from None
@@ -253,7 +253,7 @@ def evaluate(
         ref, rate = read_audio(reference)
         data = read_bytes(test)
         if data[: len(MAGIC)] == MAGIC:
-            with _reader(io.BytesIO(data)) as reader:
+            with codec.open(io.BytesIO(data)) as reader:
                 decoded, test_rate = to_pcm16(reader.read()) / 32768.0, reader.sample_rate
             coded = True
         else:
@@ -276,16 +276,6 @@ def evaluate(
     else:
         for key, value in scores.items():
             typer.echo(f"{key:<27}  {'n/a' if value is None else f'{value:.3f}'}")
-
-
-def _reader(fileobj: BinaryIO, thread_count: int | None = None) -> codec.Reader:
-    """codec.open, with a bad $DDCODEC_THREADS reported as one line like any other bad input."""
-    try:
-        return codec.open(fileobj, thread_count)
-    except ValueError as exc:
-        if isinstance(exc, DdcodecError):
-            raise
-        raise DdcodecError(str(exc)) from None
 
 
 @contextlib.contextmanager

@@ -17,5 +17,9 @@ class TruncatedError(FormatError, EOFError):
     """The byte stream ended before a field was complete."""
 
 
+class SettingError(DdcodecError, ValueError):
+    """A setting from the environment is unusable (DDCODEC_THREADS)."""
+
+
 class AudioError(DdcodecError, ValueError):
     """Input audio cannot be encoded: unreadable, empty, non-finite, or out of the supported range."""

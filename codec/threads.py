@@ -8,6 +8,7 @@ differently with another thread count and the fit lands elsewhere.
 
 import os
 
+from codec.errors import SettingError
 from codec.spectrum import ALL_CORES
 
 ENV = "DDCODEC_THREADS"
@@ -21,7 +22,9 @@ def check(threads: int | None) -> int | None:
 
 
 def resolve(threads: int | None) -> int | None:
-    """The thread count in force: `threads`, else $DDCODEC_THREADS, else None (every core)."""
+    """The thread count in force: `threads`, else $DDCODEC_THREADS, else None (every core).
+
+    A bad $DDCODEC_THREADS raises SettingError, which the CLI reports in one line like any bad input."""
     if threads is not None:
         return check(threads)
     text = os.environ.get(ENV, "").strip()
@@ -30,7 +33,7 @@ def resolve(threads: int | None) -> int | None:
     try:
         return check(int(text))
     except ValueError:
-        raise ValueError(f"{ENV}={text!r} is not a positive integer") from None
+        raise SettingError(f"{ENV}={text!r} is not a positive integer") from None
 
 
 def fft_workers(threads: int | None) -> int:

@@ -106,10 +106,13 @@ def test_the_thread_setting_reaches_torch_during_the_fit_and_is_restored():
 
 def test_a_bad_thread_environment_is_one_error(monkeypatch, tmp_path):
     monkeypatch.setenv("DDCODEC_THREADS", "many")
-    with pytest.raises(ValueError, match="DDCODEC_THREADS='many'"):
+    with pytest.raises(codec.SettingError, match="DDCODEC_THREADS='many'"):
         codec.decode((VECTORS / "digit_spectral_8k.ddc").read_bytes())
     result = run("decode", VECTORS / "digit_spectral_8k.ddc", tmp_path / "x.wav")
     assert result.exit_code == 1 and "DDCODEC_THREADS" in result.stderr and not (tmp_path / "x.wav").exists()
+    result = run("encode", VECTORS / "digit_spectral_8k.wav", tmp_path / "x.ddc", "--iterations", "2")
+    assert result.exit_code == 1 and "DDCODEC_THREADS" in result.stderr and "Traceback" not in result.output
+    assert not (tmp_path / "x.ddc").exists()
     assert run("decode", VECTORS / "digit_spectral_8k.ddc", tmp_path / "x.wav", "--threads", "1", "-q").exit_code == 0
 
 
