@@ -50,17 +50,21 @@ class NoiseEstimate:
         return self.weight > 0
 
 
-def noise_power(magnitude: np.ndarray) -> np.ndarray:
-    """(frames, bins) |STFT| of one channel -> (bins,) stationary noise power."""
-    power = magnitude[EDGE_FRAMES:-EDGE_FRAMES] ** 2 if len(magnitude) > 4 * EDGE_FRAMES else magnitude**2
+def inner_power(magnitude: np.ndarray) -> np.ndarray:
+    """(frames, bins) |STFT| of one channel -> its power, less the frames that overlap the zero padding."""
+    inner = magnitude[EDGE_FRAMES:-EDGE_FRAMES] if len(magnitude) > 4 * EDGE_FRAMES else magnitude
+    return inner**2
+
+
+def noise_power(power: np.ndarray) -> np.ndarray:
+    """(frames, bins) inner_power of one channel -> (bins,) stationary noise power."""
     smoothed = ndimage.uniform_filter(power, size=NOISE_SMOOTH, mode="nearest")
     # The filter's running sums can leave -1e-15 where the power is 0 (empty bands): a power is never negative.
     return np.maximum(np.quantile(smoothed, NOISE_QUANTILE, axis=0) * NOISE_CAL, 0.0)
 
 
-def snr_db(magnitude: np.ndarray, noise: np.ndarray) -> float:
-    """Estimated SNR of one channel: (total power - noise power) / noise power, in dB."""
-    power = magnitude[EDGE_FRAMES:-EDGE_FRAMES] ** 2 if len(magnitude) > 4 * EDGE_FRAMES else magnitude**2
+def snr_db(power: np.ndarray, noise: np.ndarray) -> float:
+    """Estimated SNR of one channel from its inner_power: (total power - noise power) / noise power, in dB."""
     ratio = power.mean(axis=0).sum() / max(float(noise.sum()), 1e-30) - 1.0
     return float(10 * np.log10(max(ratio, 1e-3)))
 
@@ -77,9 +81,10 @@ def estimate(log_magnitudes: np.ndarray, shape: Shape, channels: int) -> NoiseEs
     floor = (1 << shape.synthesis) * spectrum.LOG_FLOOR
     magnitude = np.maximum(np.exp(log_magnitudes) - floor, 0.0)
     per_channel = np.split(magnitude, channels, axis=1)
-    powers = [noise_power(m) for m in per_channel]
-    snrs = [snr_db(m, p) if p.max() > floor**2 else math.inf for m, p in zip(per_channel, powers, strict=True)]
-    return NoiseEstimate(np.concatenate(powers), min(snrs), auto_weight(min(snrs)))
+    powers = [inner_power(m) for m in per_channel]
+    noises = [noise_power(p) for p in powers]
+    snrs = [snr_db(p, n) if n.max() > floor**2 else math.inf for p, n in zip(powers, noises, strict=True)]
+    return NoiseEstimate(np.concatenate(noises), min(snrs), auto_weight(min(snrs)))
 
 
 class NoiseAwareError:
@@ -100,21 +105,17 @@ class NoiseAwareError:
         self.eps, self.ln_n = n_fft * spectrum.LOG_FLOOR, math.log(n_fft)
         self.switch = int(WARM_UP * iterations)
         self.floor = (torch.log(torch.sqrt(GAIN_FLOOR**2 * self.pn) + self.eps) - self.off) / self.sc
-        self.cache: dict[str, torch.Tensor] = {}
+        mask = tensor(batch.mask)[:, None, :]
+        self.log_mag = tensor(batch.target) * self.sc + self.off  # T: the input's log-magnitudes
+        x = torch.exp(self.log_mag) - self.eps
+        gain = torch.sqrt((1 - self.pn / x.square().clamp_min(1e-30)).clamp_min(GAIN_FLOOR**2))
+        self.warm = (torch.log(gain * x + self.eps) - self.off) / self.sc * mask  # power-subtracted target
+        self.weight = (mask / self.sc.square()).expand_as(self.log_mag).contiguous()
+        self.mask = mask.expand_as(self.log_mag).contiguous()
 
     def __call__(self, output: torch.Tensor, target: torch.Tensor, mask: torch.Tensor, step: int) -> torch.Tensor:
-        if "T" not in self.cache:  # built once per fit, from the first call's target
-            log_mag = target * self.sc + self.off
-            x = torch.exp(log_mag) - self.eps
-            gain = torch.sqrt((1 - self.pn / x.square().clamp_min(1e-30)).clamp_min(GAIN_FLOOR**2))
-            self.cache |= {
-                "T": log_mag,
-                "warm": (torch.log(gain * x + self.eps) - self.off) / self.sc * mask,
-                "w": (mask / self.sc.square()).expand_as(log_mag).contiguous(),
-                "m": mask.expand_as(log_mag).contiguous(),
-            }
         if step < self.switch:
-            return ((output - self.cache["warm"]).square() * mask).sum()
+            return ((output - self.warm).square() * mask).sum()
         return _NoiseAwareLoss.apply(output, self)
 
 
@@ -125,16 +126,15 @@ class _NoiseAwareLoss(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, out: torch.Tensor, e: NoiseAwareError) -> torch.Tensor:
-        c = e.cache
         with torch.no_grad():
             a = torch.exp(torch.clamp(torch.addcmul(e.off, out, e.sc), max=e.ln_n))
             s = torch.relu(a - e.eps)
             q = torch.sqrt(torch.addcmul(e.pn, s, s))
-            r = torch.log(q + e.eps).sub_(c["T"])
+            r = torch.log(q + e.eps).sub_(e.log_mag)
             grad = s.mul_(a).div_(q.mul_(q.add(e.eps)))  # d model / dY, in s's buffer
-            wr = r * c["w"]
+            wr = r * e.weight
             below = out - e.floor
-            pull = below * c["m"]
+            pull = below * e.mask
             loss = torch.dot(wr.flatten(), r.flatten()) + FLOOR_PULL * torch.dot(pull.flatten(), below.flatten())
             grad.mul_(wr).mul_(e.sc).add_(pull, alpha=FLOOR_PULL).mul_(2.0)
         ctx.save_for_backward(grad)
