@@ -21,9 +21,13 @@ from codec.errors import AudioError, DdcodecError
 STDIO = "-"
 
 
+def display_name(source: str) -> str:
+    """How messages name an input: its path, or "stdin" for "-"."""
+    return "stdin" if source == STDIO else source
+
+
 def read_bytes(source: str) -> bytes:
     """A whole input file's bytes (stdin for "-"); DdcodecError naming the problem for missing, unreadable or empty."""
-    name = "stdin" if source == STDIO else source
     if source == STDIO:
         data = sys.stdin.buffer.read()
     else:
@@ -34,18 +38,17 @@ def read_bytes(source: str) -> bytes:
         except OSError as exc:
             raise DdcodecError(f"cannot open {source}: {exc.strerror}") from None
     if not data:
-        raise DdcodecError(f"{name} is empty")
+        raise DdcodecError(f"{display_name(source)} is empty")
     return data
 
 
 def read_audio(source: str) -> tuple[np.ndarray, int]:
     """Read a whole audio file (or stdin for "-") as (frames, channels) float32 and its sample rate."""
-    name = "stdin" if source == STDIO else source
     try:
         data = read_bytes(source)
     except DdcodecError as exc:
         raise AudioError(str(exc)) from None
-    return audio_from_bytes(data, name)
+    return audio_from_bytes(data, display_name(source))
 
 
 def audio_from_bytes(data: bytes, name: str) -> tuple[np.ndarray, int]:

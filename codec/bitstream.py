@@ -74,6 +74,11 @@ STEP_EXPONENT_OFFSET = 24  # step = 2 ** (e / 8 - 24) for a stored byte e
 ZSTD_SMALL_FRAME_BYTES = 9  # a zstd frame holding one raw block: magic 4, frame header 2, block header 3
 
 
+def header_bytes(has_notes: bool) -> int:
+    """Bytes before the payload: prefix, header fields (with version 3's notes when there are any), CRC."""
+    return HEADER_BYTES + NOTE_BYTES * has_notes
+
+
 def code_bytes(levels: int) -> int:
     """Bytes per zigzag code in a payload quantized to `levels`: 1 while every code fits in a byte."""
     return 1 if levels <= ONE_BYTE_LEVELS else 2
@@ -110,7 +115,7 @@ class Header:
     @property
     def size(self) -> int:
         """Bytes before the payload: prefix, header fields and header CRC."""
-        return HEADER_BYTES + NOTE_BYTES * self.has_notes
+        return header_bytes(self.has_notes)
 
     @property
     def input_snr_db(self) -> int | None:

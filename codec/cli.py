@@ -21,6 +21,7 @@ from codec.audio_io import (
     STDIO,
     atomic_output,
     audio_from_bytes,
+    display_name,
     is_pcm,
     output_format,
     read_audio,
@@ -257,7 +258,7 @@ def evaluate(
                 decoded, test_rate = to_pcm16(reader.read()) / 32768.0, reader.sample_rate
             coded = True
         else:
-            decoded, test_rate = audio_from_bytes(data, "stdin" if test == STDIO else test)
+            decoded, test_rate = audio_from_bytes(data, display_name(test))
             coded = not is_pcm(data)
         if decoded.shape[1] != ref.shape[1]:
             raise DdcodecError(f"{test} has {decoded.shape[1]} channels, {reference} has {ref.shape[1]}")

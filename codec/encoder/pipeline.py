@@ -12,7 +12,7 @@ from typing import BinaryIO
 import numpy as np
 
 from codec import modes, threads
-from codec.bitstream import HEADER_BYTES, NOTE_BYTES, Header, snr_estimate
+from codec.bitstream import Header, header_bytes, snr_estimate
 from codec.encoder import denoise, pack
 from codec.encoder.checks import check_audio
 from codec.encoder.fit import fit_networks, resolve_device, torch_threads
@@ -53,8 +53,7 @@ def encode_stream(
         weights, denoised = _fit(batches, shape, options.seed, config, mode, noise, progress)
     # What the encoder found about noise goes in the header (version 3) for `ddcodec info`; the decoder ignores it.
     notes = {} if noise is None else {"denoised": int(denoised), "snr_estimate": snr_estimate(noise.snr_db)}
-    overhead = HEADER_BYTES + NOTE_BYTES * bool(notes)
-    levels, payload = _quantize_within(weights, int(bitrate * frames / sample_rate / 8), overhead)
+    levels, payload = _quantize_within(weights, int(bitrate * frames / sample_rate / 8), header_bytes(bool(notes)))
     return pack.write(fileobj, sample_rate, channels, frames, options.seed, shape, levels, payload, notes)
 
 
