@@ -33,9 +33,10 @@ from scipy import signal as scipy_signal
 from bench import contenders, report
 from bench.clips import BUNDLED, Clip, load_clips
 from codec import metrics
-from codec.encoder import denoise
+from codec.encoder import denoise, pipeline
 from codec.metrics import resample
 from codec.modes import MODES
+from codec.options import EncodeOptions
 
 REAL = "real (DEMAND)"
 CONDITIONS = {  # name -> (noise kind, SNR dB); the seed is the index
@@ -152,11 +153,8 @@ def dnsmos(audio: np.ndarray, rate: int) -> dict[str, float]:
 
 
 def noise_estimate(clip: Clip, kbps: float) -> denoise.NoiseEstimate:
-    """What the spectral encoder's denoise="auto" estimates for this input (as codec/encoder/pipeline.py)."""
-    mode = MODES["spectral"]
-    frames, channels = clip.audio.shape
-    shape = mode.shape(kbps * 1000, clip.rate, channels, frames)
-    return denoise.estimate(mode.signal(clip.audio, shape, -1), shape, channels)
+    """What the spectral encoder's denoise="auto" estimates for this input."""
+    return pipeline.noise_estimate(clip.audio, clip.rate, EncodeOptions(bitrate=kbps * 1000, mode="spectral"))
 
 
 # ---------------------------------------------------------------- the noisy set

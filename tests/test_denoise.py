@@ -11,11 +11,12 @@ from conftest import load
 from test_cli import run
 
 import codec
-from codec import modes
-from codec.encoder import denoise
+from codec import bitstream, modes
+from codec.encoder import denoise, pipeline
 from codec.encoder.segments import SegmentBatch
 from codec.metrics import lsd
 from codec.modes.ladder import Shape
+from codec.options import EncodeOptions
 
 SPECTRAL = modes.MODES["spectral"]
 RATE = 16000
@@ -130,6 +131,8 @@ def test_info_tells_whether_denoising_was_applied_and_the_estimated_snr(tmp_path
         assert info["format_version"] == version and info["denoised"] is (denoise_flag == "auto")
         if denoise_flag == "auto":
             assert info["estimated_input_snr_db"] == pytest.approx(5, abs=2)
+            estimate = pipeline.noise_estimate(noisy, RATE, EncodeOptions(denoise="auto"))
+            assert info["snr_estimate"] == bitstream.snr_estimate(estimate.snr_db)  # the benchmarks' estimate
         else:
             assert info["estimated_input_snr_db"] is None
 

@@ -43,9 +43,7 @@ def encode_stream(
     audio = check_audio(audio, sample_rate)
     mode = mode or modes.get(options.mode)
     frames, channels = audio.shape
-    bitrate = min(options.bitrate, mode.max_bitrate(sample_rate, channels))
-    shape = mode.shape(bitrate, sample_rate, channels, frames)
-    signal = mode.signal(audio, shape, threads.fft_workers(options.threads))
+    bitrate, shape, signal = _signal(audio, sample_rate, options, mode)
     noise = denoise.estimate(signal, shape, channels) if mode.denoises and options.denoise == "auto" else None
     batches = list(iter_batches(signal, shape, MAX_FIT_WORK, center=mode.center))
     with torch_threads(threads.resolve(options.threads)):
@@ -55,6 +53,26 @@ def encode_stream(
     notes = {} if noise is None else {"denoised": int(denoised), "snr_estimate": snr_estimate(noise.snr_db)}
     levels, payload = _quantize_within(weights, int(bitrate * frames / sample_rate / 8), header_bytes(bool(notes)))
     return pack.write(fileobj, sample_rate, channels, frames, options.seed, shape, levels, payload, notes)
+
+
+def noise_estimate(
+    audio: np.ndarray,
+    sample_rate: int,
+    options: EncodeOptions = EncodeOptions(),  # noqa: B008 - frozen, so one shared default is safe
+) -> denoise.NoiseEstimate | None:
+    """What denoise="auto" estimates of this audio's noise with these options; None where the mode has no
+    denoiser. (The benchmarks report it; encode_stream makes the same estimate.)"""
+    audio = check_audio(audio, sample_rate)
+    mode = modes.get(options.mode)
+    _, shape, signal = _signal(audio, sample_rate, options, mode)
+    return denoise.estimate(signal, shape, audio.shape[1]) if mode.denoises else None
+
+
+def _signal(audio: np.ndarray, sample_rate: int, options: EncodeOptions, mode: Mode) -> tuple[float, Shape, np.ndarray]:
+    """The bitrate spent (the target, clamped to the mode's ceiling), the shape for it, and the signal to fit."""
+    bitrate = min(options.bitrate, mode.max_bitrate(sample_rate, audio.shape[1]))
+    shape = mode.shape(bitrate, sample_rate, audio.shape[1], len(audio))
+    return bitrate, shape, mode.signal(audio, shape, threads.fft_workers(options.threads))
 
 
 def _fit(
