@@ -70,6 +70,19 @@ def is_pcm(data: bytes) -> bool:
         return False
 
 
+# Extensions of files a directory encode picks up: what libsndfile reads, and the usual aliases.
+_NOT_AUDIO = {"raw", "mat4", "mat5"}  # headerless, or matrices that merely can hold audio
+AUDIO_SUFFIXES = frozenset(
+    {f".{name.lower()}" for name in soundfile.available_formats() if name.lower() not in _NOT_AUDIO}
+    | {".aif", ".aifc", ".oga", ".opus", ".wave"}
+)
+
+
+def is_audio_name(path: Path) -> bool:
+    """Whether a file's extension says it is audio that read_audio can open."""
+    return path.suffix.lower() in AUDIO_SUFFIXES
+
+
 def to_pcm16(samples: np.ndarray) -> np.ndarray:
     """The format's conversion to 16-bit PCM: round(x * 32768) clipped to [-32768, 32767]."""
     return np.clip(np.rint(np.asarray(samples, np.float64) * 32768.0), -32768, 32767).astype(np.int16)
@@ -85,6 +98,22 @@ def output_format(target: str) -> str:
     if known not in formats or known in ("RAW", "MP3", "OGG"):
         raise AudioError(f"cannot write audio as '.{ext.lower()}' (use .wav, .flac, .aiff, .au, .w64 ...)")
     return known
+
+
+@contextlib.contextmanager
+def open_input(source: str) -> Iterator[BinaryIO]:
+    """Open a .ddc path (or stdin for "-") for reading, turning OS errors into one-line DdcodecErrors."""
+    if source == STDIO:
+        yield sys.stdin.buffer
+        return
+    if Path(source).is_dir():
+        raise DdcodecError(f"{source} is a directory")
+    try:
+        fileobj = open(source, "rb")  # noqa: SIM115 - closed below; OSError must be caught here only
+    except OSError as exc:
+        raise DdcodecError(f"cannot open {source}: {exc.strerror}") from None
+    with fileobj:
+        yield fileobj
 
 
 @contextlib.contextmanager

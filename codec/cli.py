@@ -4,35 +4,38 @@ Exit codes: 0 success, 1 bad input or refused output (one line on stderr), 2 bad
 """
 
 import contextlib
+import dataclasses
 import enum
+import functools
 import io
 import json
-import sys
+import os
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, BinaryIO
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 import codec
 from codec import modes
 from codec.audio_io import (
-    STDIO,
-    atomic_output,
     audio_from_bytes,
     display_name,
+    is_audio_name,
     is_pcm,
-    output_format,
+    open_input,
     read_audio,
     read_bytes,
     to_pcm16,
-    write_pcm16,
 )
+from codec.batch import plan, report, run, work
 from codec.bitstream import MAGIC, MAX_SEED, VERSIONS
 from codec.errors import DdcodecError
 from codec.options import DENOISE, DEVICES, EncodeOptions
 from codec.threads import ENV as THREADS_ENV
+from codec.threads import resolve as resolve_threads
 
 if TYPE_CHECKING:
     from codec.encoder.pipeline import Progress
@@ -56,8 +59,9 @@ DENOISE_HELP = (
 )
 MODE_HELP = " ".join(f"{name}: {mode.summary}." for name, mode in modes.MODES.items())
 ITERATIONS_HELP = ", ".join(f"{mode.fit.iterations} {name}" for name, mode in modes.MODES.items())
-THREADS_HELP = f"Threads for the fit and the FFTs (default: ${THREADS_ENV}, else every core)."
-DECODE_THREADS_HELP = f"Threads for the FFTs (default: ${THREADS_ENV}, else every core)."
+_THREADS_DEFAULT = f"(default: ${THREADS_ENV}, else every core; split between --jobs; 1 per Ray task)"
+THREADS_HELP = f"Threads for the fit and the FFTs of each file {_THREADS_DEFAULT}."
+DECODE_THREADS_HELP = f"Threads for the FFTs of each file {_THREADS_DEFAULT}."
 
 app = typer.Typer(
     help="ddcodec: audio compressed as the weights of a small neural network.\n\n"
@@ -118,10 +122,21 @@ def status(message: str, quiet: bool) -> None:
         typer.echo(message, err=True)
 
 
+MANY_HELP = "Many files: several inputs or a directory, and an output directory."
+RECURSIVE_HELP = "With a directory input, its subdirectories too (the tree is mirrored in the output directory)."
+JOBS_HELP = "Many files: how many to code at once, in separate processes; the cores are split between them."
+RAY_HELP = "Many files: one Ray task per file ($RAY_ADDRESS's cluster if set, else a Ray started here)."
+RAY_ADDRESS_HELP = "Many files: the Ray cluster to run on (implies --ray); every node must see the paths."
+SKIP_NOTE = "Many files: outputs already there and complete are skipped (rerun to resume); --force redoes them."
+FORCE_HELP = "Overwrite an existing output."
+
+
 @app.command()
 def encode(
-    source: Annotated[str, typer.Argument(help="Audio file (wav, flac, ogg, mp3, aiff, ...) or - for stdin.")],
-    target: Annotated[str, typer.Argument(help="Output .ddc file, or - for stdout.")],
+    sources: Annotated[
+        list[str], typer.Argument(help="Audio files (wav, flac, ogg, mp3, aiff, ...) or directories; - for stdin.")
+    ],
+    target: Annotated[str, typer.Argument(help="Output .ddc file (- for stdout), or a directory for many files.")],
     bitrate: Annotated[
         str, typer.Option("--bitrate", "-b", help="Target bitrate, e.g. 6k, 24k, 128k.")
     ] = format_bitrate(DEFAULTS.bitrate),
@@ -135,10 +150,14 @@ def encode(
     ] = DEFAULTS.iterations,
     threads: Annotated[int | None, typer.Option(help=THREADS_HELP, min=1)] = DEFAULTS.threads,
     denoise: Annotated[Denoise, typer.Option(help=DENOISE_HELP)] = DEFAULT_DENOISE,
-    force: Annotated[bool, typer.Option("--force", "-f", help="Overwrite an existing output.")] = False,
+    recursive: Annotated[bool, typer.Option("--recursive", "-r", help=RECURSIVE_HELP)] = False,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help=JOBS_HELP, min=1)] = 1,
+    ray: Annotated[bool, typer.Option("--ray", help=RAY_HELP)] = False,
+    ray_address: Annotated[str | None, typer.Option(help=RAY_ADDRESS_HELP)] = None,
+    force: Annotated[bool, typer.Option("--force", "-f", help=f"{FORCE_HELP} {SKIP_NOTE}")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary.")] = False,
 ) -> None:
-    """Encode audio into a .ddc file."""
+    """Encode audio into a .ddc file, or many files into a directory of them."""
     try:
         options = EncodeOptions(
             bitrate=parse_bitrate(bitrate),
@@ -154,27 +173,16 @@ def encode(
     chosen = modes.get(options.mode)
     if options.denoise != "off" and not chosen.denoises:
         warn(f"{options.mode} mode does not denoise; --denoise {options.denoise} has no effect")
+    if plan.is_many(sources, target):
+        many = Many(recursive, jobs, ray or ray_address is not None, ray_address, quiet)
+        raise typer.Exit(many.encode(sources, target, options, force))
     started = time.perf_counter()
     try:
-        if options.device == "cuda":
-            import torch
-
-            if not torch.cuda.is_available():
-                raise DdcodecError("--device cuda given but no CUDA device is available")
-        audio, sample_rate = read_audio(source)
-        ceiling = chosen.max_bitrate(sample_rate, audio.shape[1])
-        if options.bitrate > ceiling:
-            where = f"{sample_rate} Hz x {audio.shape[1]} channel(s)"
-            warn(f"--bitrate {bitrate} is more than {options.mode} mode spends on {where}; using {ceiling / 1000:g}k")
-        with atomic_output(target, force, protect=[source]) as fileobj, _progress(quiet, chosen.measure) as progress:
-            header = codec.encode_file(audio, sample_rate, fileobj, options, progress)
+        with _progress(quiet, chosen.measure) as progress:
+            header = work.encode_path(sources[0], target, options, force=force, progress=progress, warn=warn)
     except DdcodecError as exc:
         raise fail(str(exc)) from None
     summary = codec.describe(header)
-    asked = min(options.bitrate, ceiling) / 1000
-    if summary["bitrate_kbps"] < 0.8 * asked or summary["bitrate_kbps"] > 1.2 * asked:
-        warn(f"the file came out at {summary['bitrate_kbps']:.1f} kbps for {asked:g}k asked: the rate control's "
-             "smallest or largest network for this clip's length, rate and channels")  # fmt: skip
     status(
         f"{target}: {summary['file_bytes']} bytes, {summary['bitrate_kbps']:.2f} kbps, "
         f"{header.duration:.2f} s in {time.perf_counter() - started:.1f} s{_noise_note(header)}",
@@ -189,29 +197,118 @@ def _noise_note(header: codec.Header) -> str:
     return f"; estimated input SNR {header.input_snr_db} dB, {done}"
 
 
+AudioFormat = choices("AudioFormat", ("wav", "flac", "aiff", "w64", "rf64", "caf", "au"))
+DEFAULT_FORMAT = AudioFormat("wav")
+
+
 @app.command()
 def decode(
-    source: Annotated[str, typer.Argument(help=".ddc file, or - for stdin.")],
+    sources: Annotated[list[str], typer.Argument(help=".ddc files or directories of them; - for stdin.")],
     target: Annotated[
-        str, typer.Argument(help="Output audio; format from the extension (.wav, .flac, ...), - for WAV on stdout.")
+        str,
+        typer.Argument(
+            help="Output audio, format from the extension (.wav, .flac, ...), - for WAV on stdout; "
+            "or a directory for many files."
+        ),
     ],
     threads: Annotated[int | None, typer.Option(help=DECODE_THREADS_HELP, min=1)] = None,
-    force: Annotated[bool, typer.Option("--force", "-f", help="Overwrite an existing output.")] = False,
+    audio_format: Annotated[
+        AudioFormat, typer.Option("--format", help="Many files: the outputs' format (and extension).")
+    ] = DEFAULT_FORMAT,
+    recursive: Annotated[bool, typer.Option("--recursive", "-r", help=RECURSIVE_HELP)] = False,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help=JOBS_HELP, min=1)] = 1,
+    ray: Annotated[bool, typer.Option("--ray", help=RAY_HELP)] = False,
+    ray_address: Annotated[str | None, typer.Option(help=RAY_ADDRESS_HELP)] = None,
+    force: Annotated[bool, typer.Option("--force", "-f", help=f"{FORCE_HELP} {SKIP_NOTE}")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary.")] = False,
 ) -> None:
-    """Decode a .ddc file to 16-bit PCM audio."""
+    """Decode a .ddc file to 16-bit PCM audio, or many into a directory of audio files."""
+    if plan.is_many(sources, target):
+        many = Many(recursive, jobs, ray or ray_address is not None, ray_address, quiet)
+        raise typer.Exit(many.decode(sources, target, threads, audio_format.value, force))
     started = time.perf_counter()
     try:
-        fmt = output_format(target)
-        with (
-            _open_input(source) as fileobj,
-            codec.open(fileobj, threads) as reader,
-            atomic_output(target, force, protect=[source]) as out,
-        ):
-            write_pcm16(out, reader, reader.sample_rate, reader.channels, fmt)
+        header = work.decode_path(sources[0], target, threads=threads, force=force)
     except DdcodecError as exc:
         raise fail(str(exc)) from None
-    status(f"{target}: {reader.duration:.2f} s decoded in {time.perf_counter() - started:.2f} s", quiet)
+    status(f"{target}: {header.duration:.2f} s decoded in {time.perf_counter() - started:.2f} s", quiet)
+
+
+@dataclass(frozen=True)
+class Many:
+    """A many-file run as the command line asked for it; encode and decode return the exit code:
+    0 when every file is done or skipped, 1 when any failed, 130 when interrupted."""
+
+    recursive: bool
+    jobs: int
+    ray: bool
+    ray_address: str | None
+    quiet: bool
+
+    def encode(self, sources: list[str], target: str, options: EncodeOptions, force: bool) -> int:
+        todo = self._plan(sources, target, ".ddc", is_audio_name, "audio files")
+        if todo is None:
+            return 1
+        options = dataclasses.replace(options, threads=self._threads(options.threads))
+        job_work = functools.partial(work.encode_job, options=options, force=force)
+        return self._run("encode", todo, job_work, work.audio_seconds, options.threads)
+
+    def decode(self, sources: list[str], target: str, threads: int | None, fmt: str, force: bool) -> int:
+        todo = self._plan(sources, target, f".{fmt}", lambda path: path.suffix == ".ddc", ".ddc files")
+        if todo is None:
+            return 1
+        threads = self._threads(threads)
+        job_work = functools.partial(work.decode_job, threads=threads, force=force)
+        return self._run("decode", todo, job_work, work.ddc_seconds, threads)
+
+    def _plan(
+        self, sources: list[str], target: str, suffix: str, wanted: Callable[[Path], bool], what: str
+    ) -> list[plan.Job] | None:
+        try:
+            todo = plan.plan(sources, target, suffix=suffix, wanted=wanted, recursive=self.recursive)
+            if not todo:
+                raise DdcodecError(f"no {what} in {', '.join(sources)}" + ("" if self.recursive else " (--recursive?)"))
+            Path(target).mkdir(parents=True, exist_ok=True)
+        except (DdcodecError, OSError) as exc:
+            typer.echo(f"ddcodec: error: {exc}", err=True)
+            return None
+        return todo
+
+    def _threads(self, asked: int | None) -> int | None:
+        """Threads per file: as asked, else 1 per Ray task, else the cores split between the jobs."""
+        if asked is not None:
+            return asked
+        if self.ray:
+            return 1
+        if self.jobs == 1:
+            return None
+        return max(1, (resolve_threads(None) or os.cpu_count() or 1) // self.jobs)
+
+    def _run(
+        self, verb: str, todo: list[plan.Job], job_work: run.Work, seconds: Callable[[Path], float], threads: int | None
+    ) -> int:
+        tally = report.Tally(len(todo), sum(seconds(job.source) for job in todo))
+        say = lambda text: typer.echo(text, err=True)  # noqa: E731
+        error = lambda text: typer.echo(f"ddcodec: error: {text}", err=True)  # noqa: E731
+        interrupted = False
+        try:
+            with report.progress(tally, verb, say, warn, error, self.quiet) as show:
+                if self.ray:
+                    run.ray(todo, job_work, show, self.ray_address, threads or 1)
+                elif self.jobs > 1:
+                    run.processes(todo, job_work, show, self.jobs)
+                else:
+                    run.here(todo, job_work, show)
+        except KeyboardInterrupt:
+            interrupted = True
+        except DdcodecError as exc:  # the runner itself could not start (Ray absent or unreachable)
+            error(str(exc))
+            return 1
+        if interrupted:  # shown when quiet too: it explains the exit code
+            say("ddcodec: interrupted: the files done are complete and a rerun skips them")
+        for line in tally.summary(verb):
+            status(line, self.quiet)
+        return 130 if interrupted else 1 if tally.failures else 0
 
 
 @app.command()
@@ -221,7 +318,7 @@ def info(
 ) -> None:
     """Describe a .ddc file's header (the payload is checked too)."""
     try:
-        with _open_input(source) as fileobj, codec.open(fileobj) as reader:
+        with open_input(source) as fileobj, codec.open(fileobj) as reader:
             summary = codec.describe(reader.header)
     except DdcodecError as exc:
         raise fail(str(exc)) from None
@@ -277,22 +374,6 @@ def evaluate(
     else:
         for key, value in scores.items():
             typer.echo(f"{key:<27}  {'n/a' if value is None else f'{value:.3f}'}")
-
-
-@contextlib.contextmanager
-def _open_input(source: str) -> Iterator[BinaryIO]:
-    """Open a .ddc path (or stdin for "-") for reading, turning OS errors into one-line DdcodecErrors."""
-    if source == STDIO:
-        yield sys.stdin.buffer
-        return
-    if Path(source).is_dir():
-        raise DdcodecError(f"{source} is a directory")
-    try:
-        fileobj = open(source, "rb")  # noqa: SIM115 - closed below; OSError must be caught here only
-    except OSError as exc:
-        raise DdcodecError(f"cannot open {source}: {exc.strerror}") from None
-    with fileobj:
-        yield fileobj
 
 
 @contextlib.contextmanager

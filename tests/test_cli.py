@@ -78,7 +78,7 @@ def test_existing_output_needs_force_and_input_is_never_overwritten(tmp_path):
     ("make", "fragment"),
     [
         (lambda p: p.write_bytes(b"this is not audio"), "cannot read audio"),
-        (lambda p: p.mkdir(), "directory"),
+        (lambda p: p.mkdir(), "no audio files"),  # a directory is many files: none here
         (lambda p: None, "No such file or directory"),
         (lambda p: soundfile.write(p, np.array([[0.1], [np.nan]]), 8000, subtype="FLOAT"), "NaN"),
     ],
@@ -192,7 +192,7 @@ def test_version():
 def test_a_clamped_bitrate_and_a_missed_target_are_warned_about(tmp_path):
     result = run("encode", DATA / "digit_0_jackson.wav", tmp_path / "a.ddc", "-b", "1M", *FAST)
     assert result.exit_code == 0
-    assert "warning: --bitrate 1M is more than spectral mode spends on 8000 Hz x 1 channel(s); using 32k" in (
+    assert "warning: 1000k asked, more than spectral mode spends on 8000 Hz x 1 channel(s); using 32k" in (
         result.stderr
     )
     quiet = run("encode", DATA / "digit_0_jackson.wav", tmp_path / "b.ddc", "-b", "24k", *FAST)

@@ -1,0 +1,84 @@
+"""Where the jobs of a run execute: in this process, in a pool of processes, or as Ray tasks.
+
+Each runner takes the jobs, a picklable `work(job) -> Outcome` (which never raises for a bad
+file) and `report`, called here with each Outcome as it arrives. On Ctrl-C a runner stops its
+workers, whose half-written outputs are removed as they stop (audio_io.atomic_output), and
+re-raises KeyboardInterrupt; a rerun skips the files already done.
+"""
+
+import logging
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+
+from codec.batch.plan import Job
+from codec.batch.work import Outcome, failed, one_line
+from codec.errors import DdcodecError
+
+Work = Callable[[Job], Outcome]
+Report = Callable[[Outcome], None]
+
+
+def here(jobs: list[Job], work: Work, report: Report) -> None:
+    for job in jobs:
+        report(work(job))
+
+
+def processes(jobs: list[Job], work: Work, report: Report, workers: int) -> None:
+    """`workers` processes, started fresh ("spawn": no copy of this process's threads or torch state)."""
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {pool.submit(_interruptible, work, job): job for job in jobs}
+        try:
+            for future in as_completed(futures):
+                try:
+                    report(future.result())
+                except Exception as exc:  # the worker process died (killed, out of memory)
+                    report(failed(futures[future], f"its worker process stopped: {one_line(exc)}"))
+        except KeyboardInterrupt:
+            for child in multiprocessing.active_children():  # reached when only this process got the signal
+                os.kill(child.pid, signal.SIGINT)
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+
+
+def _interruptible(work: Work, job: Job) -> Outcome:
+    """In a worker: on SIGINT, leave once the job's temporary file is gone, instead of taking the next job."""
+    try:
+        return work(job)
+    except KeyboardInterrupt:
+        os._exit(130)
+
+
+def ray(jobs: list[Job], work: Work, report: Report, address: str | None, cpus_per_task: int) -> None:
+    """One Ray task per file, each asking for `cpus_per_task` CPUs. address None: $RAY_ADDRESS if set, else a
+    Ray started here for this run. Paths are passed as they are, so every node must see them (a shared filesystem)."""
+    try:
+        import ray as ray_api
+    except ImportError:
+        raise DdcodecError("--ray needs Ray: pip install 'ddcodec[cluster]'") from None
+    try:
+        ray_api.init(address=address, log_to_driver=False, logging_level=logging.ERROR)
+    except (ConnectionError, ValueError, RuntimeError) as exc:
+        raise DdcodecError(f"cannot start or reach Ray{f' at {address}' if address else ''}: {one_line(exc)}") from None
+    try:
+        task = ray_api.remote(num_cpus=cpus_per_task)(_call)
+        pending = {task.remote(work, job): job for job in jobs}
+        while pending:
+            [ready], _ = ray_api.wait(list(pending), num_returns=1)
+            job = pending.pop(ready)
+            try:
+                report(ray_api.get(ready))
+            except Exception as exc:  # the task's process or node was lost
+                report(failed(job, f"its Ray task failed: {one_line(exc)}"))
+    except KeyboardInterrupt:
+        for ref in pending:
+            ray_api.cancel(ref)  # KeyboardInterrupt in the task: its temporary file is removed
+        raise
+    finally:
+        ray_api.shutdown()
+
+
+def _call(work: Work, job: Job) -> Outcome:
+    return work(job)

@@ -1,0 +1,213 @@
+"""One file: encode or decode it path to path, or skip it when a valid output is already there.
+
+`encode_path` / `decode_path` are what the single-file CLI runs. `encode_job` / `decode_job`
+wrap them for a many-file run: module-level functions of picklable arguments that never
+raise for a bad file (they return a failed Outcome), so the same call runs in this process,
+in a process pool or as a Ray task.
+"""
+
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import soundfile
+
+import codec
+from codec import modes
+from codec.audio_io import atomic_output, open_input, output_format, read_audio, write_pcm16
+from codec.batch.plan import Job
+from codec.bitstream import Header
+from codec.errors import DdcodecError
+from codec.options import EncodeOptions
+
+if TYPE_CHECKING:
+    from codec.encoder.pipeline import Progress
+
+Warn = Callable[[str], None]
+
+DONE, SKIPPED, FAILED = "done", "skipped", "failed"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one job. The sizes are the file's, for the run's totals."""
+
+    source: str
+    target: str
+    state: str  # DONE, SKIPPED or FAILED
+    seconds: float = 0.0  # audio duration
+    pcm_bytes: int = 0  # the audio as 16-bit PCM
+    coded_bytes: int = 0  # the .ddc
+    message: str = ""  # a failure's one-line reason
+    warnings: tuple[str, ...] = ()
+    elapsed: float = 0.0
+
+    @property
+    def kbps(self) -> float:
+        return self.coded_bytes * 8 / self.seconds / 1000 if self.seconds else 0.0
+
+
+def encode_path(
+    source: str,
+    target: str,
+    options: EncodeOptions,
+    *,
+    force: bool = False,
+    progress: "Progress | None" = None,
+    warn: Warn = lambda message: None,
+) -> Header:
+    """Encode an audio file (or "-") to a .ddc path (or "-"); warns when the bitrate asked is not what comes out."""
+    if options.device == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            raise DdcodecError("--device cuda given but no CUDA device is available")
+    audio, sample_rate = read_audio(source)
+    chosen = modes.get(options.mode)
+    ceiling = chosen.max_bitrate(sample_rate, audio.shape[1])
+    asked = options.bitrate / 1000
+    if options.bitrate > ceiling:
+        where = f"{sample_rate} Hz x {audio.shape[1]} channel(s)"
+        warn(f"{asked:g}k asked, more than {options.mode} mode spends on {where}; using {ceiling / 1000:g}k")
+        asked = ceiling / 1000
+    with atomic_output(target, force, protect=[source]) as fileobj:
+        header = codec.encode_file(audio, sample_rate, fileobj, options, progress)
+    kbps = codec.describe(header)["bitrate_kbps"]
+    if not 0.8 * asked <= kbps <= 1.2 * asked:
+        warn(f"the file came out at {kbps:.1f} kbps for {asked:g}k asked: the rate control's smallest or "
+             "largest network for this clip's length, rate and channels")  # fmt: skip
+    return header
+
+
+def decode_path(source: str, target: str, *, threads: int | None = None, force: bool = False) -> Header:
+    """Decode a .ddc path (or "-") to 16-bit PCM audio in the format the target's extension names."""
+    fmt = output_format(target)
+    with open_input(source) as fileobj, codec.open(fileobj, threads) as reader:
+        with atomic_output(target, force, protect=[source]) as out:
+            write_pcm16(out, reader, reader.sample_rate, reader.channels, fmt)
+        return reader.header
+
+
+def encode_job(job: Job, options: EncodeOptions, force: bool) -> Outcome:
+    """Encode one file of a run, unless its output is already a complete encoding of it."""
+
+    def attempt(warnings: list[str]) -> Outcome:
+        if not force and (header := _complete_encoding(job)) is not None:
+            return _outcome(job, SKIPPED, header)
+        header = encode_path(str(job.source), str(job.target), options, force=force, warn=warnings.append)
+        return _outcome(job, DONE, header)
+
+    return _guarded(job, attempt)
+
+
+def decode_job(job: Job, threads: int | None, force: bool) -> Outcome:
+    """Decode one file of a run, unless its output is already its complete decoding."""
+
+    def attempt(warnings: list[str]) -> Outcome:
+        if not force and (header := _complete_decoding(job)) is not None:
+            return _outcome(job, SKIPPED, header)
+        return _outcome(job, DONE, decode_path(str(job.source), str(job.target), threads=threads, force=force))
+
+    return _guarded(job, attempt)
+
+
+def audio_seconds(path: Path) -> float:
+    """An audio file's duration from its header, for the run's ETA; 0 when it cannot be read (it fails later)."""
+    try:
+        return soundfile.info(str(path)).duration
+    except (OSError, RuntimeError):
+        return 0.0
+
+
+def ddc_seconds(path: Path) -> float:
+    """As audio_seconds, for a .ddc."""
+    try:
+        with open_input(str(path)) as fileobj:
+            return codec.read_header(fileobj).duration
+    except DdcodecError:
+        return 0.0
+
+
+def failed(job: Job, message: str, elapsed: float = 0.0) -> Outcome:
+    return Outcome(str(job.source), str(job.target), FAILED, message=message, elapsed=elapsed)
+
+
+def one_line(exc: BaseException) -> str:
+    """An unexpected exception as one line: its type, its message's first line, and where it was raised."""
+    text = (str(exc).strip().splitlines() or [""])[0]
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+    return f"unexpected {type(exc).__name__}{where}: {text}"
+
+
+def _guarded(job: Job, attempt: Callable[[list[str]], Outcome]) -> Outcome:
+    """Run one job's attempt: timed, with its warnings, and a failure as an Outcome rather than an exception."""
+    began, warnings = time.perf_counter(), []
+    try:
+        job.target.parent.mkdir(parents=True, exist_ok=True)  # the mirrored tree, made as its files are
+        _remove_stale_parts(job.target)
+        outcome = attempt(warnings)
+    except DdcodecError as exc:
+        return failed(job, str(exc), time.perf_counter() - began)
+    except OSError as exc:
+        return failed(job, f"cannot write {exc.filename or job.target}: {exc.strerror}", time.perf_counter() - began)
+    except Exception as exc:  # a bug must cost one file of a thousand, not the run
+        return failed(job, one_line(exc), time.perf_counter() - began)
+    return Outcome(**{**outcome.__dict__, "warnings": tuple(warnings), "elapsed": time.perf_counter() - began})
+
+
+def _outcome(job: Job, state: str, header: Header) -> Outcome:
+    return Outcome(
+        str(job.source),
+        str(job.target),
+        state,
+        seconds=header.duration,
+        pcm_bytes=2 * header.samples,
+        coded_bytes=header.size + header.payload_bytes,
+    )
+
+
+def _remove_stale_parts(target: Path) -> None:
+    """A run killed outright (SIGKILL, power loss) leaves its hidden `.NAME.*.part` temporary: the rerun removes it."""
+    for stale in target.parent.glob(f".{target.name}.*.part"):
+        stale.unlink(missing_ok=True)
+
+
+def _complete_encoding(job: Job) -> Header | None:
+    """The header of the job's existing output if it is a valid .ddc of the source, newer than it and of its shape;
+    None when there is no output; DdcodecError for an output that is something else (never overwritten unasked)."""
+    if not job.target.exists():
+        return None
+    try:
+        with codec.open(job.target) as reader:  # reads and checks the whole payload
+            header = reader.header
+        source = soundfile.info(str(job.source))
+        shape = (source.samplerate, source.channels, source.frames)
+    except (DdcodecError, OSError, RuntimeError):
+        header = None
+    if header is not None and _newer(job) and (header.sample_rate, header.channels, header.frames) == shape:
+        return header
+    raise DdcodecError(f"{job.target} exists but is not a complete encoding of {job.source} (--force replaces it)")
+
+
+def _complete_decoding(job: Job) -> Header | None:
+    """As _complete_encoding, for an audio output: 16-bit PCM with the .ddc's rate, channels and length."""
+    if not job.target.exists():
+        return None
+    try:
+        with open_input(str(job.source)) as fileobj:
+            header = codec.read_header(fileobj)
+        out = soundfile.info(str(job.target))
+        shape = (out.samplerate, out.channels, out.frames, out.subtype)
+    except (DdcodecError, OSError, RuntimeError):
+        header = None
+    if header is not None and _newer(job) and shape == (header.sample_rate, header.channels, header.frames, "PCM_16"):
+        return header
+    raise DdcodecError(f"{job.target} exists but is not a complete decoding of {job.source} (--force replaces it)")
+
+
+def _newer(job: Job) -> bool:
+    return job.target.stat().st_mtime >= job.source.stat().st_mtime
