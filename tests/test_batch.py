@@ -3,6 +3,7 @@
 import os
 import shutil
 import time
+from pathlib import Path
 
 import pytest
 import soundfile
@@ -160,14 +161,19 @@ def test_jobs_run_in_separate_processes(tree, tmp_path):
     assert names(out) == ["a.ddc", "sub/b.ddc", "sub/deeper/c.ddc"]
 
 
-def _dies(job: Job) -> Outcome:
-    os._exit(9)  # a worker killed by the OOM killer, say
+def _dies_on_poison(job: Job) -> Outcome:
+    if job.source.name == "poison.wav":
+        os._exit(9)  # a worker killed by the OOM killer, say
+    return Outcome(str(job.source), str(job.target), DONE)
 
 
-def test_a_dead_worker_process_is_a_failed_file(tmp_path):
+def test_a_file_that_kills_its_worker_fails_alone(tmp_path):
+    jobs = [Job(tmp_path / name, tmp_path / "out" / name) for name in ("a.wav", "poison.wav", "b.wav", "c.wav")]
     seen = []
-    runners.processes([Job(DIGIT, tmp_path / "x.ddc")], _dies, seen.append, workers=1)
-    assert [outcome.state for outcome in seen] == [FAILED] and "worker process stopped" in seen[0].message
+    runners.processes(jobs, _dies_on_poison, seen.append, workers=2)
+    states = {Path(outcome.source).name: outcome.state for outcome in seen}
+    assert len(seen) == 4 and states == {"a.wav": DONE, "poison.wav": FAILED, "b.wav": DONE, "c.wav": DONE}
+    assert "worker process stopped" in next(o.message for o in seen if o.state == FAILED)
 
 
 def test_ray_runs_the_same_jobs(tree, tmp_path):

@@ -111,7 +111,7 @@ def progress(
     from rich.markup import escape
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-    columns = (TextColumn(verb + "ing"), BarColumn(), TextColumn("{task.fields[files]}"))
+    columns = (TextColumn(verb.removesuffix("e") + "ing"), BarColumn(), TextColumn("{task.fields[files]}"))
     with Progress(*columns, TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=True) as bar:
         task = bar.add_task(verb, total=tally.seconds or None, files=f"0/{tally.files} files")
 

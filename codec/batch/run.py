@@ -12,6 +12,7 @@ import os
 import signal
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 
 from codec.batch.plan import Job
 from codec.batch.work import Outcome, failed, one_line
@@ -27,20 +28,42 @@ def here(jobs: list[Job], work: Work, report: Report) -> None:
 
 
 def processes(jobs: list[Job], work: Work, report: Report, workers: int) -> None:
-    """`workers` processes, started fresh ("spawn": no copy of this process's threads or torch state)."""
+    """`workers` processes, started fresh ("spawn": no copy of this process's threads or torch state).
+
+    A worker that dies (killed, out of memory) breaks the pool and every job in it. The jobs left
+    are then run one at a time until the one that kills its worker again is found and failed,
+    and the rest go back to `workers` processes: one bad file costs one file, not the run."""
+    left = _pool_pass(jobs, work, report, workers)
+    while left:
+        left = _pool_pass(left, work, report, 1)
+        if left:  # one worker, jobs in order: the first not finished is the one that was running
+            report(failed(left[0], "its worker process stopped (killed, or out of memory?)"))
+            left = _pool_pass(left[1:], work, report, workers)
+
+
+def _pool_pass(jobs: list[Job], work: Work, report: Report, workers: int) -> list[Job]:
+    """Run jobs in a fresh pool; the jobs not finished when a worker died, in order (none if none died)."""
+    if not jobs:
+        return []
+    finished: set[int] = set()
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = {pool.submit(_interruptible, work, job): job for job in jobs}
+        futures = {pool.submit(_interruptible, work, job): index for index, job in enumerate(jobs)}
         try:
             for future in as_completed(futures):
                 try:
-                    report(future.result())
-                except Exception as exc:  # the worker process died (killed, out of memory)
-                    report(failed(futures[future], f"its worker process stopped: {one_line(exc)}"))
+                    outcome = future.result()
+                except BrokenProcessPool:
+                    continue
+                except Exception as exc:  # the job could not reach its worker (not picklable, say)
+                    outcome = failed(jobs[futures[future]], one_line(exc))
+                finished.add(futures[future])
+                report(outcome)
         except KeyboardInterrupt:
             for child in multiprocessing.active_children():  # reached when only this process got the signal
                 os.kill(child.pid, signal.SIGINT)
             pool.shutdown(wait=True, cancel_futures=True)
             raise
+    return [job for index, job in enumerate(jobs) if index not in finished]
 
 
 def _interruptible(work: Work, job: Job) -> Outcome:
