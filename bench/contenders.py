@@ -39,16 +39,22 @@ class Coded:
 
 
 def ddcodec(
-    clip: Clip, kbps: float, iterations: int | None = None, mode: str = "spectral", denoise: str = "off"
+    clip: Clip,
+    kbps: float,
+    iterations: int | None = None,
+    mode: str = "spectral",
+    denoise: str = "off",
+    band: str = "auto",
 ) -> Coded:
     """ddcodec in `mode` at the encoder's default fit for that mode, or `iterations` steps of it.
 
-    denoise: the encoder's option ("off" or "auto"); "auto" adds "+denoise" to the name."""
+    denoise, band: the encoder's options; a value other than the default goes in the name ("+denoise", "+fullband")."""
     began = time.perf_counter()
-    data = codec.encode(clip.audio, clip.rate, bitrate=kbps * 1000, iterations=iterations, mode=mode, denoise=denoise)
+    options = {"mode": mode, "denoise": denoise, "band": band}
+    data = codec.encode(clip.audio, clip.rate, bitrate=kbps * 1000, iterations=iterations, **options)
     middle = time.perf_counter()
     decoded, _ = codec.decode(data)
-    name = f"ddcodec-{mode}" + ("+denoise" if denoise != "off" else "")
+    name = f"ddcodec-{mode}" + ("+denoise" if denoise != "off" else "") + ("+fullband" if band != "auto" else "")
     name += f"@{iterations}it" if iterations is not None else ""
     return Coded(name, decoded, len(data), middle - began, time.perf_counter() - middle)
 

@@ -18,6 +18,7 @@ from bench import contenders, report
 from bench.clips import BUNDLED, Clip, load_clips
 from codec import metrics
 from codec.modes import MODES
+from codec.options import BANDS
 
 
 def sized(clip: Clip, codec: str, target: float | str, size: int) -> dict:
@@ -48,7 +49,10 @@ def run(clips: list[Clip], args: argparse.Namespace) -> list[dict]:
     for clip in clips:
         for target in args.targets:
             coded = [
-                contenders.ddcodec(clip, target, args.iterations, m) for m in MODES if f"ddcodec-{m}" in args.codecs
+                contenders.ddcodec(clip, target, args.iterations, m, band=band)
+                for m in MODES
+                if f"ddcodec-{m}" in args.codecs
+                for band in args.bands
             ]
             coded += [contenders.lossy(clip, target, name) for name in contenders.LOSSY if name in args.codecs]
             if (
@@ -96,6 +100,7 @@ def main() -> None:
     parser = report.parser(__doc__, "rd")
     parser.add_argument("--targets", type=float, nargs="+", default=[12, 24, 48, 64], help="kbps")
     parser.add_argument("--codecs", nargs="+", choices=CODECS, default=list(CODECS))
+    parser.add_argument("--bands", nargs="+", choices=BANDS, default=["auto"], help="ddcodec's --band values to run")
     parser.add_argument("--include", type=Path, nargs="*", default=[], help="CSVs of earlier runs to report beside")
     parser.add_argument("--reference-iterations", type=int, default=None, help="default: as --iterations, or 1500")
     parser.add_argument("--reference-targets", type=float, nargs="+", help="kbps to run the reference at (default all)")

@@ -5,8 +5,9 @@ table, used by both the writer (codec/encoder/pack.py) and every reader.
 
 Layout (little-endian):
     magic     4 bytes  b"\\x89DDC"
-    version   u8       1 (waveform synthesis), 2 (spectral synthesis), 3 (either, with encoder notes)
-    header    fixed fields, see FIELDS, then NOTE_FIELDS in version 3
+    version   u8       1 (waveform synthesis), 2 (spectral synthesis), 3 (either, with encoder notes),
+                       4 (either, coded at a lower rate than it plays at)
+    header    fixed fields, see FIELDS, then NOTE_FIELDS in versions 3 and 4, then RATE_FIELDS in 4
     hcrc      u32      CRC-32 of magic + version + header
     payload   payload_bytes bytes of one zstd frame (see unpack_payload)
 """
@@ -25,8 +26,9 @@ from codec.spectrum import frame_count
 
 MAGIC = b"\x89DDC"
 # Writers pick the oldest version that holds the file (Header.version): 1 for waveform synthesis, 2 for spectral,
-# 3 only when the encoder left notes (NOTE_FIELDS), so version-1 and -2 readers still read everything else.
-VERSIONS = (1, 2, 3)
+# 3 only when the encoder left notes (NOTE_FIELDS), 4 only for a file coded at a lower rate (RATE_FIELDS),
+# so older readers still read everything else.
+VERSIONS = (1, 2, 3, 4)
 MAX_OUTPUT_SAMPLES = 2**30  # frames x channels: caps what a file can make a decoder allocate
 MAX_SEGMENT_WORK = 2**21  # width x segment_length: caps one segment's activations (the encoder uses < 2**20)
 MAX_PAYLOAD_BYTES = 2**30  # raw and compressed payload
@@ -64,19 +66,28 @@ NOTE_FIELDS: tuple[tuple[str, str, int, int], ...] = (
     ("denoised", "B", 0, 1),  # 1: the encoder explained noise away, so the decoded audio leaves it out
     ("snr_estimate", "B", 0, NO_SNR),
 )
+# Version 4 only: the networks code the audio at sample_rate / rate_divisor (formats/ddc.md §8).
+MAX_RATE_DIVISOR = 8
+MIN_CODED_RATE = 1000  # Hz, as sample_rate's own bound
+RATE_FIELDS: tuple[tuple[str, str, int, int], ...] = (("rate_divisor", "B", 1, MAX_RATE_DIVISOR),)
+# The fields of each version, in file order.
+VERSION_FIELDS = {1: FIELDS, 2: FIELDS, 3: FIELDS + NOTE_FIELDS, 4: FIELDS + NOTE_FIELDS + RATE_FIELDS}
 _PREFIX = struct.Struct("<4sB")
-_HEADER = struct.Struct("<" + "".join(code for _, code, _, _ in FIELDS))
-_HEADER_V3 = struct.Struct(_HEADER.format + "".join(code for _, code, _, _ in NOTE_FIELDS))
+_LAYOUTS = {v: struct.Struct("<" + "".join(code for _, code, _, _ in f)) for v, f in VERSION_FIELDS.items()}
 _CRC = struct.Struct("<I")
-HEADER_BYTES = _PREFIX.size + _HEADER.size + _CRC.size  # versions 1 and 2
-NOTE_BYTES = _HEADER_V3.size - _HEADER.size
+HEADER_BYTES = _PREFIX.size + _LAYOUTS[1].size + _CRC.size  # versions 1 and 2
 STEP_EXPONENT_OFFSET = 24  # step = 2 ** (e / 8 - 24) for a stored byte e
 ZSTD_SMALL_FRAME_BYTES = 9  # a zstd frame holding one raw block: magic 4, frame header 2, block header 3
 
 
-def header_bytes(has_notes: bool) -> int:
-    """Bytes before the payload: prefix, header fields (with version 3's notes when there are any), CRC."""
-    return HEADER_BYTES + NOTE_BYTES * has_notes
+def header_bytes(version: int) -> int:
+    """Bytes before the payload in a file of this version: prefix, the version's header fields, CRC."""
+    return _PREFIX.size + _LAYOUTS[version].size + _CRC.size
+
+
+def version_for(synthesis: int, has_notes: bool, rate_divisor: int) -> int:
+    """The oldest format version that holds a file with these properties."""
+    return 4 if rate_divisor != 1 else 3 if has_notes else 1 if synthesis == 0 else 2
 
 
 def code_bytes(levels: int) -> int:
@@ -102,6 +113,7 @@ class Header:
     payload_bytes: int
     denoised: int = 0
     snr_estimate: int = NO_SNR
+    rate_divisor: int = 1
 
     @property
     def has_notes(self) -> bool:
@@ -110,12 +122,23 @@ class Header:
     @property
     def version(self) -> int:
         """The oldest format version that holds this header."""
-        return 3 if self.has_notes else 1 if self.synthesis == 0 else 2
+        return version_for(self.synthesis, self.has_notes, self.rate_divisor)
 
     @property
     def size(self) -> int:
         """Bytes before the payload: prefix, header fields and header CRC."""
-        return header_bytes(self.has_notes)
+        return header_bytes(self.version)
+
+    @property
+    def coded_rate(self) -> int:
+        """Hz of the audio the networks code: sample_rate / rate_divisor."""
+        return self.sample_rate // self.rate_divisor
+
+    @property
+    def coded_frames(self) -> int:
+        """Samples per channel at the coded rate, ceil(frames / rate_divisor); the decoder interpolates
+        them back to `frames` (§8)."""
+        return -(-self.frames // self.rate_divisor)
 
     @property
     def input_snr_db(self) -> int | None:
@@ -135,7 +158,7 @@ class Header:
     @property
     def positions(self) -> int:
         """Length of the axis the segments tile: samples, or STFT frames."""
-        return frame_count(self.frames, self.n_fft) if self.synthesis else self.frames
+        return frame_count(self.coded_frames, self.n_fft) if self.synthesis else self.coded_frames
 
     @property
     def segments(self) -> int:
@@ -170,7 +193,7 @@ class Header:
         return self.frames / self.sample_rate
 
 
-assert [f.name for f in fields(Header)] == [name for name, *_ in FIELDS + NOTE_FIELDS]
+assert [f.name for f in fields(Header)] == [name for name, *_ in VERSION_FIELDS[max(VERSIONS)]]
 
 
 def snr_estimate(snr_db: float) -> int:
@@ -180,9 +203,14 @@ def snr_estimate(snr_db: float) -> int:
 
 def validate(header: Header) -> None:
     """Raise FormatError naming the first field that is out of bounds or inconsistent."""
-    for (name, _, low, high), value in zip(FIELDS + NOTE_FIELDS, astuple(header), strict=True):
+    for (name, _, low, high), value in zip(VERSION_FIELDS[max(VERSIONS)], astuple(header), strict=True):
         if not low <= value <= high:
             raise FormatError(f"header field {name}={value} is outside [{low}, {high}]")
+    if header.sample_rate % header.rate_divisor or header.coded_rate < MIN_CODED_RATE:
+        raise FormatError(
+            f"rate_divisor={header.rate_divisor} does not divide sample_rate={header.sample_rate} "
+            f"into a whole rate of at least {MIN_CODED_RATE} Hz"
+        )
     if header.synthesis and header.synthesis not in SPECTRAL_SYNTHESIS:
         raise FormatError(f"synthesis={header.synthesis} is not defined (0, or 8 to 12)")
     if header.samples > MAX_OUTPUT_SAMPLES:
@@ -210,11 +238,10 @@ def validate(header: Header) -> None:
 def pack_header(header: Header, version: int | None = None) -> bytes:
     """Prefix, header and header CRC as bytes, unvalidated (tests use it to build hostile files).
 
-    The version byte is header.version unless given; version 3 carries the note fields."""
+    The version byte is header.version unless given, and the fields are those of that version."""
     version = header.version if version is None else version
-    values = astuple(header)
-    body = _HEADER_V3.pack(*values) if version == 3 else _HEADER.pack(*values[: len(FIELDS)])
-    head = _PREFIX.pack(MAGIC, version) + body
+    layout = _LAYOUTS.get(version, _LAYOUTS[1])
+    head = _PREFIX.pack(MAGIC, version) + layout.pack(*astuple(header)[: len(VERSION_FIELDS.get(version, FIELDS))])
     return head + _CRC.pack(zlib.crc32(head))
 
 
@@ -244,7 +271,7 @@ def read_header(fileobj: BinaryIO) -> Header:
         raise FormatError(f"not a .ddc file (magic {magic!r}, expected {MAGIC!r})")
     if version not in VERSIONS:
         raise UnsupportedVersionError(f"format version {version} is not supported (this decoder reads {VERSIONS})")
-    layout = _HEADER_V3 if version == 3 else _HEADER
+    layout = _LAYOUTS[version]
     body = read_exact(fileobj, layout.size, "header")
     (crc,) = _CRC.unpack(read_exact(fileobj, _CRC.size, "header CRC"))
     if zlib.crc32(prefix + body) != crc:
@@ -253,6 +280,8 @@ def read_header(fileobj: BinaryIO) -> Header:
     validate(header)
     if version == 3 and not header.has_notes:
         raise FormatError("version 3 without notes (denoised=0 and no snr_estimate): it must be version 1 or 2")
+    if version == 4 and header.rate_divisor == 1:
+        raise FormatError("version 4 with rate_divisor=1: it must be version 1, 2 or 3")
     if version != header.version:
         raise FormatError(f"version {version} does not match synthesis={header.synthesis} (version {header.version})")
     return header

@@ -33,7 +33,7 @@ from codec.audio_io import (
 from codec.batch import plan, report, run, work
 from codec.bitstream import MAGIC, MAX_SEED, VERSIONS
 from codec.errors import DdcodecError
-from codec.options import DENOISE, DEVICES, EncodeOptions
+from codec.options import BANDS, DENOISE, DEVICES, EncodeOptions
 from codec.threads import ENV as THREADS_ENV
 from codec.threads import resolve as resolve_threads
 
@@ -49,8 +49,13 @@ def choices(name: str, values: Iterable[str]) -> type[enum.Enum]:
 
 
 ModeName, Device, Denoise = choices("ModeName", modes.MODES), choices("Device", DEVICES), choices("Denoise", DENOISE)
+Band = choices("Band", BANDS)
 DEFAULT_MODE, DEFAULT_DEVICE = ModeName(DEFAULTS.mode), Device(DEFAULTS.device)
-DEFAULT_DENOISE = Denoise(DEFAULTS.denoise)
+DEFAULT_DENOISE, DEFAULT_BAND = Denoise(DEFAULTS.denoise), Band(DEFAULTS.band)
+BAND_HELP = (
+    "auto: where the bitrate is too low for the full band, code a narrower one, as Opus and MP3 do "
+    "(spectral mode under 32 kbps a channel: 16 kHz of 48 kHz audio, i.e. up to 8 kHz); full: every frequency."
+)
 DEVICE_HELP = "Where to fit: auto is CUDA when torch sees a GPU, else the CPU."
 DENOISE_HELP = (
     "auto: explain stationary background noise away (not stored, so not decoded) when the input's "
@@ -150,6 +155,7 @@ def encode(
     ] = DEFAULTS.iterations,
     threads: Annotated[int | None, typer.Option(help=THREADS_HELP, min=1)] = DEFAULTS.threads,
     denoise: Annotated[Denoise, typer.Option(help=DENOISE_HELP)] = DEFAULT_DENOISE,
+    band: Annotated[Band, typer.Option(help=BAND_HELP)] = DEFAULT_BAND,
     recursive: Annotated[bool, typer.Option("--recursive", "-r", help=RECURSIVE_HELP)] = False,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help=JOBS_HELP, min=1)] = 1,
     ray: Annotated[bool, typer.Option("--ray", help=RAY_HELP)] = False,
@@ -167,6 +173,7 @@ def encode(
             iterations=iterations,
             threads=threads,
             denoise=denoise.value,
+            band=band.value,
         )
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None

@@ -12,6 +12,7 @@ from codec.modes import FitConfig
 
 DEVICES = ("auto", "cpu", "cuda")  # auto: CUDA when torch sees one, else the CPU
 DENOISE = ("auto", "off")
+BANDS = ("auto", "full")  # auto: the mode may code a narrower band at low bitrates (Mode.rate_divisor)
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,9 @@ class EncodeOptions:
         only; input it finds clean, 20 dB SNR or more, is coded as with "off"); "off" keeps
         everything, noise included. Off by default: the detector also takes sustained music
         for noise (bench/RESULTS.md, "Denoising"), so auto is for speech.
+    band : "auto" lets the mode code a narrower band where the bitrate is too low for the full
+        one (spectral mode under 32 kbps a channel: 48 kHz audio is coded at 16 kHz, i.e. up to
+        8 kHz, and played back at 48 kHz); "full" always codes every frequency.
     """
 
     bitrate: float = 24_000
@@ -40,6 +44,7 @@ class EncodeOptions:
     iterations: int | None = None
     threads: int | None = None
     denoise: str = "off"
+    band: str = "auto"
 
     def __post_init__(self) -> None:
         modes.get(self.mode)
@@ -54,6 +59,8 @@ class EncodeOptions:
         threads.check(self.threads)
         if self.denoise not in DENOISE:
             raise ValueError(f"denoise must be one of {', '.join(DENOISE)}, got {self.denoise!r}")
+        if self.band not in BANDS:
+            raise ValueError(f"band must be one of {', '.join(BANDS)}, got {self.band!r}")
 
     def fit_config(self, mode: modes.Mode | None = None) -> FitConfig:
         """The mode's default fit (options.mode's unless given), with these options' iterations and device."""

@@ -13,6 +13,7 @@ def describe(header: Header) -> dict[str, object]:
         "format_version": header.version,
         **dataclasses.asdict(header),
         "mode": modes.for_header(header).describe(header),
+        "coded_rate_hz": header.coded_rate,
         "segments": header.segments,
         "denoised": bool(header.denoised),
         "estimated_input_snr_db": header.input_snr_db,

@@ -103,7 +103,7 @@ def test_wrong_magic_version_crcs_trailing_bytes_and_bad_zstd():
     with pytest.raises(FormatError, match=r"not a \.ddc"):
         bitstream.read(io.BytesIO(b"RIFF" + data[4:]))
     with pytest.raises(UnsupportedVersionError):
-        bitstream.read(io.BytesIO(data[:4] + b"\x04" + data[5:]))
+        bitstream.read(io.BytesIO(data[:4] + b"\x05" + data[5:]))
     with pytest.raises(FormatError, match="does not match synthesis"):  # a waveform file labelled version 2
         bitstream.read(
             io.BytesIO(bitstream.pack_header(bitstream.read_header(io.BytesIO(data)), version=2) + data[48:])
@@ -145,6 +145,20 @@ def test_version_3_carries_the_encoder_notes_and_is_written_only_with_them():
     assert back == noted and back.input_snr_db == 10 and back.denoised == 1
     assert len(bitstream.pack_header(GOOD)) == GOOD.size == bitstream.HEADER_BYTES  # no notes: the old layout
     assert GOOD.input_snr_db is None
+
+
+def test_version_4_carries_the_rate_divisor_and_is_written_only_with_one():
+    decimated = dataclasses.replace(GOOD, sample_rate=48_000, rate_divisor=3)
+    assert decimated.version == 4 and (decimated.coded_rate, decimated.coded_frames) == (16_000, -(-GOOD.frames // 3))
+    packed = bitstream.pack_header(decimated)
+    assert len(packed) == decimated.size == bitstream.HEADER_BYTES + 3 and packed[4] == 4
+    assert bitstream.read_header(io.BytesIO(packed)) == decimated
+    noted = dataclasses.replace(decimated, denoised=1)  # notes and a divisor: version 4 holds both
+    assert bitstream.read_header(io.BytesIO(bitstream.pack_header(noted))) == noted
+    with pytest.raises(FormatError, match="does not divide"):
+        bitstream.validate(dataclasses.replace(GOOD, sample_rate=44_100, rate_divisor=8))
+    with pytest.raises(FormatError, match="at least 1000 Hz"):
+        bitstream.validate(dataclasses.replace(GOOD, sample_rate=4000, rate_divisor=8))
 
 
 @pytest.mark.parametrize(("snr", "stored"), [(-250.0, 0), (-0.6, 99), (14.4, 114), (1e9, 254), (float("inf"), 254)])

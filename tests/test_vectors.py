@@ -31,7 +31,10 @@ def test_valid_vector_decodes_to_expected_pcm(path):
 # Each invalid vector, the error class formats/ddc.md gives it and words the message must hold (§1.1 rule).
 REJECTIONS = {
     "bad_magic": (codec.FormatError, "not a .ddc file"),  # rule 1
-    "bad_version": (codec.UnsupportedVersionError, "version 4 is not supported"),  # rule 1: unsupported
+    "bad_version": (codec.UnsupportedVersionError, "version 5 is not supported"),  # rule 1: unsupported
+    "bad_version_4_without_divisor": (codec.FormatError, "version 4 with rate_divisor=1"),  # rule 12
+    "bad_rate_divisor": (codec.FormatError, "does not divide sample_rate=8000"),  # rule 4
+    "bad_rate_divisor_range": (codec.FormatError, "rate_divisor=9 is outside"),  # rule 3
     "bad_version_3_without_notes": (codec.FormatError, "version 3 without notes"),  # rule 12
     "bad_denoised_flag": (codec.FormatError, "denoised=2"),  # rule 3
     "bad_header_crc": (codec.FormatError, "header CRC"),  # rule 2

@@ -25,8 +25,10 @@ def write(
     levels: int,
     data: bytes,
     notes: dict[str, int] | None = None,
+    rate_divisor: int = 1,
 ) -> Header:
-    """Write header and payload; returns the header written. notes: version 3's note fields, if any."""
+    """Write header and payload; returns the header written. notes: the note fields (§1.3), if any;
+    rate_divisor: the audio was coded at sample_rate / rate_divisor (§8)."""
     header = Header(
         sample_rate=sample_rate,
         channels=channels,
@@ -41,6 +43,7 @@ def write(
         crc_payload=zlib.crc32(data),
         payload_bytes=len(data),
         **(notes or {}),
+        rate_divisor=rate_divisor,
     )
     bitstream.write(header, data, fileobj)
     return header

@@ -11,8 +11,8 @@ from typing import BinaryIO
 
 import numpy as np
 
-from codec import modes, threads
-from codec.bitstream import Header, header_bytes, snr_estimate
+from codec import modes, resample, threads
+from codec.bitstream import Header, header_bytes, snr_estimate, version_for
 from codec.encoder import denoise, pack
 from codec.encoder.checks import check_audio
 from codec.encoder.fit import fit_networks, resolve_device, torch_threads
@@ -43,7 +43,7 @@ def encode_stream(
     audio = check_audio(audio, sample_rate)
     mode = mode or modes.get(options.mode)
     frames, channels = audio.shape
-    bitrate, shape, signal = _signal(audio, sample_rate, options, mode)
+    bitrate, divisor, shape, signal = _signal(audio, sample_rate, options, mode)
     noise = denoise.estimate(signal, shape, channels) if mode.denoises and options.denoise == "auto" else None
     batches = list(iter_batches(signal, shape, MAX_FIT_WORK, center=mode.center))
     with torch_threads(threads.resolve(options.threads)):
@@ -51,8 +51,9 @@ def encode_stream(
         weights, denoised = _fit(batches, shape, options.seed, config, mode, noise, progress)
     # What the encoder found about noise goes in the header (version 3) for `ddcodec info`; the decoder ignores it.
     notes = {} if noise is None else {"denoised": int(denoised), "snr_estimate": snr_estimate(noise.snr_db)}
-    levels, payload = _quantize_within(weights, int(bitrate * frames / sample_rate / 8), header_bytes(bool(notes)))
-    return pack.write(fileobj, sample_rate, channels, frames, options.seed, shape, levels, payload, notes)
+    overhead = header_bytes(version_for(shape.synthesis, bool(notes), divisor))
+    levels, payload = _quantize_within(weights, int(bitrate * frames / sample_rate / 8), overhead)
+    return pack.write(fileobj, sample_rate, channels, frames, options.seed, shape, levels, payload, notes, divisor)
 
 
 def noise_estimate(
@@ -64,15 +65,21 @@ def noise_estimate(
     denoiser. (The benchmarks report it; encode_stream makes the same estimate.)"""
     audio = check_audio(audio, sample_rate)
     mode = modes.get(options.mode)
-    _, shape, signal = _signal(audio, sample_rate, options, mode)
+    _, _, shape, signal = _signal(audio, sample_rate, options, mode)
     return denoise.estimate(signal, shape, audio.shape[1]) if mode.denoises else None
 
 
-def _signal(audio: np.ndarray, sample_rate: int, options: EncodeOptions, mode: Mode) -> tuple[float, Shape, np.ndarray]:
-    """The bitrate spent (the target, clamped to the mode's ceiling), the shape for it, and the signal to fit."""
-    bitrate = min(options.bitrate, mode.max_bitrate(sample_rate, audio.shape[1]))
-    shape = mode.shape(bitrate, sample_rate, audio.shape[1], len(audio))
-    return bitrate, shape, mode.signal(audio, shape, threads.fft_workers(options.threads))
+def _signal(
+    audio: np.ndarray, sample_rate: int, options: EncodeOptions, mode: Mode
+) -> tuple[float, int, Shape, np.ndarray]:
+    """The bitrate spent (the target, clamped to the mode's ceiling), the rate divisor (the band coded),
+    the shape for both, and the signal to fit."""
+    channels = audio.shape[1]
+    bitrate = min(options.bitrate, mode.max_bitrate(sample_rate, channels))
+    divisor = mode.rate_divisor(bitrate, sample_rate, channels) if options.band == "auto" else 1
+    coded = resample.decimate(audio, divisor) if divisor > 1 else audio
+    shape = mode.shape(bitrate, sample_rate // divisor, channels, len(coded))
+    return bitrate, divisor, shape, mode.signal(coded, shape, threads.fft_workers(options.threads))
 
 
 def _fit(

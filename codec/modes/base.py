@@ -55,9 +55,13 @@ class Mode(abc.ABC):
         """The most this mode spends; a higher target is clamped to it."""
         return MAX_BITS_PER_SAMPLE * sample_rate * channels
 
+    def rate_divisor(self, bitrate: float, sample_rate: int, channels: int) -> int:
+        """D: code the audio at sample_rate / D, a narrower band for fewer bits (formats/ddc.md §8). 1 here."""
+        return 1
+
     @abc.abstractmethod
     def shape(self, bitrate: float, sample_rate: int, channels: int, frames: int) -> Shape:
-        """The network and segment grid for a file at `bitrate` (rate control)."""
+        """The network and segment grid for a file at `bitrate` (rate control); the rate and frames coded."""
 
     @abc.abstractmethod
     def signal(self, audio: np.ndarray, shape: Shape, workers: int) -> np.ndarray:
@@ -80,7 +84,8 @@ class Mode(abc.ABC):
 
     @abc.abstractmethod
     def blocks(self, header: Header, runs: Iterable[np.ndarray], workers: int) -> Iterator[np.ndarray]:
-        """Runs of decoded segments (n, rows, L) -> consecutive (frames, C) float32 audio blocks."""
+        """Runs of decoded segments (n, rows, L) -> consecutive (frames, C) float32 audio blocks at the
+        coded rate, `header.coded_frames` in all (the Reader interpolates them to the output rate)."""
 
     @abc.abstractmethod
     def describe(self, header: Header) -> str:

@@ -75,7 +75,7 @@ class Waveform(Mode):
         for the next run.
         """
         hop, overlap, fade = header.segment_length - header.overlap, header.overlap, crossfade(header.overlap)
-        left, first, pending = header.frames, 0, None
+        left, first, pending = header.coded_frames, 0, None
         for y in runs:
             n, channels, _ = y.shape
             final = first + n == header.segments

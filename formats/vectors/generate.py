@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import soundfile
+from scipy.signal import resample_poly
 
 import codec
 from codec import bitstream
@@ -50,6 +51,11 @@ def encode_valid(name: str) -> bytes:
     # Version 3: spectral synthesis with encoder notes (this digit's background noise is explained away).
     if name == "digit_spectral_denoised_8k":
         return codec.encode(digit, digit_rate, bitrate=16_000, seed=3, iterations=quick, denoise="auto")
+    # Version 4: 48 kHz speech at 24 kbps, coded at 16 kHz and interpolated back (§8).
+    if name == "speech_spectral_decimated_48k":
+        speech, speech_rate = soundfile.read(DATA / "speech_198-209-0000_2s.flac", dtype="float32")
+        high = resample_poly(speech[:speech_rate], 3, 1).astype(np.float32)  # a 48 kHz original
+        return codec.encode(high, 3 * speech_rate, bitrate=24_000, seed=11, iterations=quick)
     assert name == "tone_spectral_3ch_11k"  # three channels; segments shortened to 64 frames to exercise joins
     buffer, short_segments = io.BytesIO(), dataclasses.replace(MODES["spectral"], max_segment=64)
     options = EncodeOptions(bitrate=24_000, seed=9, iterations=quick)
@@ -64,6 +70,7 @@ VALID = (
     "digit_spectral_8k",
     "tone_spectral_3ch_11k",
     "digit_spectral_denoised_8k",
+    "speech_spectral_decimated_48k",
 )
 
 
@@ -78,7 +85,10 @@ def invalid_vectors(good: bytes) -> dict[str, bytes]:
 
     return {
         "bad_magic": b"RIFF" + good[4:],
-        "bad_version": bitstream.pack_header(header, version=4) + payload,
+        "bad_version": bitstream.pack_header(header, version=5) + payload,
+        "bad_version_4_without_divisor": bitstream.pack_header(header, version=4) + payload,  # rule 12
+        "bad_rate_divisor": resealed(rate_divisor=3),  # rule 4: 8000 Hz / 3 is not a whole rate
+        "bad_rate_divisor_range": resealed(rate_divisor=9),  # rule 3
         "bad_version_3_without_notes": bitstream.pack_header(header, version=3) + payload,  # rule 12
         "bad_denoised_flag": bitstream.pack_header(dataclasses.replace(header, denoised=2)) + payload,
         "bad_version_synthesis": bitstream.pack_header(header, version=2) + payload,  # version 2 needs synthesis > 0

@@ -1,0 +1,74 @@
+"""Integer-ratio rate conversion for files coded at a lower rate than they play at (formats/ddc.md §8).
+
+At low bitrates the encoder codes a narrower band, as Opus and MP3 do: it low-passes and
+decimates the audio by the header's `rate_divisor` D, and the decoder interpolates back by D
+with the filter below, which the format fixes. numpy and scipy, float64.
+"""
+
+import functools
+from collections.abc import Iterable, Iterator
+
+import numpy as np
+from scipy import signal
+
+ZERO_CROSSINGS = 32  # of the sinc on each side: the filter spans 64 coded samples
+PASSBAND = 0.94  # cutoff as a fraction of the coded rate's Nyquist frequency: flat (0.5 dB) to 0.9 of it
+KAISER_BETA = 8.0  # 60 dB down by 1.01 times the coded Nyquist frequency (D = 3)
+
+
+@functools.cache
+def interpolation_filter(divisor: int) -> np.ndarray:
+    """h[n] = PASSBAND * sinc(PASSBAND * (n - Z*D) / D) * kaiser(2*Z*D + 1, beta)[n], n = 0 .. 2*Z*D.
+
+    Its gain at 0 Hz is about D, as interpolation needs (D - 1 of every D inputs are zeros)."""
+    n = np.arange(2 * ZERO_CROSSINGS * divisor + 1) - ZERO_CROSSINGS * divisor
+    h = PASSBAND * np.sinc(PASSBAND * n / divisor) * np.kaiser(len(n), KAISER_BETA)
+    h.flags.writeable = False
+    return h
+
+
+def coded_frames(frames: int, divisor: int) -> int:
+    """Samples per channel at the coded rate: ceil(frames / D)."""
+    return -(-frames // divisor)
+
+
+def decimate(audio: np.ndarray, divisor: int) -> np.ndarray:
+    """(frames, C) -> (coded_frames, C) float32: the same low-pass (at gain 1), then every D-th sample."""
+    h = interpolation_filter(divisor) / divisor
+    delay = ZERO_CROSSINGS * divisor
+    filtered = signal.oaconvolve(np.asarray(audio, np.float64), h[:, None], axes=0)[delay : delay + len(audio)]
+    return filtered[::divisor].astype(np.float32)
+
+
+def interpolate(blocks: Iterable[np.ndarray], divisor: int, frames: int) -> Iterator[np.ndarray]:
+    """Coded-rate (n, C) blocks -> output-rate float32 blocks, `frames` samples in all (formats/ddc.md §8).
+
+    y[n] = sum_m x[m] h[n + Z*D - m*D] over the coded samples x (zero outside them). Streaming:
+    each block is filtered with the last 2Z coded samples before it, so memory stays a block's."""
+    h = interpolation_filter(divisor)
+    history = 2 * ZERO_CROSSINGS  # coded samples that still reach the next block's outputs
+    delay = ZERO_CROSSINGS * divisor
+    tail: np.ndarray | None = None  # the last `history` coded samples, zeros before the start
+    done, left = 0, frames  # outputs made (before the delay is dropped), outputs still owed
+    for block in _padded(blocks, history):
+        if tail is None:
+            tail = np.zeros((history, block.shape[1]))
+        x = np.concatenate([tail, np.asarray(block, np.float64)])
+        # upfirdn(x)[j] is y-before-delay at (start of x) * D + j; the first history * D are already out
+        full = signal.upfirdn(h, x, up=divisor, axis=0)[history * divisor : len(x) * divisor]
+        tail = x[-history:]
+        drop = min(max(delay - done, 0), len(full))
+        done += len(full)
+        out = full[drop : drop + left]
+        left -= len(out)
+        if len(out):
+            yield out.astype(np.float32)
+
+
+def _padded(blocks: Iterable[np.ndarray], count: int) -> Iterator[np.ndarray]:
+    """The blocks, then `count` zero samples: the outputs after the last coded sample need them."""
+    channels = 1
+    for block in blocks:
+        channels = block.shape[1]
+        yield block
+    yield np.zeros((count, channels))
