@@ -36,12 +36,12 @@ class Spectral(Mode):
     # Past ~4 bits a sample the networks would hold more weights than a quarter of the magnitudes they
     # code; files stop growing there (and stay inside the format's payload caps at 2-byte codes).
     max_bits_per_sample: float = 4.0
-    # Below this many bits a second per channel, code a narrower band, as Opus and MP3 do: the audio is
-    # decimated to the lowest whole fraction of its rate that is at least narrow_rate (48 kHz -> 16 kHz,
-    # 44.1 kHz -> 22.05 kHz). Measured on 48 kHz speech at 24 kbps (bench/RESULTS.md, "Coded band"):
-    # PESQ-WB 1.37 -> 3.13 on tcd_CA01_01_48k, as good as the clip resampled to 16 kHz before encoding.
-    narrow_below: float = 32_000
-    narrow_rate: int = 16_000
+    # (bits a second per channel, coded rate): under the first bound that the bitrate is under, code a
+    # narrower band, as Opus and MP3 do. The audio is decimated to the lowest whole fraction of its rate
+    # that is at least the coded rate (48 kHz -> 16 kHz, 44.1 kHz -> 22.05 kHz; never up). Measured on the
+    # dev speech (bench/RESULTS.md, "Coded band"): at 24 kbps 48 kHz speech went from PESQ-WB 1.19-1.37 to
+    # 2.2-3.2, as good as the same clips coded at 16 kHz; at 6 kbps 16 kHz speech from 1.04-1.16 to 1.47-1.68.
+    narrow: tuple[tuple[float, int], ...] = ((16_000, 8_000), (32_000, 16_000))
 
     name = "spectral"
     summary = "codes the spectrum: best perceived quality per bit, waveform not kept"
@@ -71,12 +71,9 @@ class Spectral(Mode):
         return min(super().max_bitrate(sample_rate, channels), self.max_bits_per_sample * sample_rate * channels)
 
     def rate_divisor(self, bitrate: float, sample_rate: int, channels: int) -> int:
-        if bitrate / channels >= self.narrow_below:
-            return 1
-        fits = [
-            d for d in range(1, MAX_RATE_DIVISOR + 1) if not sample_rate % d and sample_rate // d >= self.narrow_rate
-        ]
-        return max(fits, default=1)
+        coded = next((rate for below, rate in self.narrow if bitrate / channels < below), sample_rate)
+        whole = [d for d in range(1, MAX_RATE_DIVISOR + 1) if not sample_rate % d]
+        return max(d for d in whole if sample_rate // d >= min(coded, sample_rate))
 
     def shape(self, bitrate: float, sample_rate: int, channels: int, frames: int) -> Shape:
         """Segments as long as the format allows (up to max_segment frames), then the widest
