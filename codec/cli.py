@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 import codec
-from codec import modes
+from codec import bitstream, modes
 from codec.audio_io import (
     audio_from_bytes,
     display_name,
@@ -34,6 +34,7 @@ from codec.batch import plan, report, run, work
 from codec.bitstream import MAGIC, MAX_SEED, VERSIONS
 from codec.errors import DdcodecError
 from codec.options import BANDS, DENOISE, DEVICES, EncodeOptions
+from codec.summary import where_bytes_go
 from codec.threads import ENV as THREADS_ENV
 from codec.threads import resolve as resolve_threads
 
@@ -322,19 +323,31 @@ class Many:
 def info(
     source: Annotated[str, typer.Argument(help=".ddc file, or - for stdin.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the header as JSON.")] = False,
+    show_bytes: Annotated[
+        bool, typer.Option("--bytes", help="Also show where the bytes go: header, each tensor, step sizes.")
+    ] = False,
 ) -> None:
     """Describe a .ddc file's header (the payload is checked too)."""
     try:
-        with open_input(source) as fileobj, codec.open(fileobj) as reader:
-            summary = codec.describe(reader.header)
+        with open_input(source) as fileobj:
+            header, exponents, codes = bitstream.read(fileobj)
     except DdcodecError as exc:
         raise fail(str(exc)) from None
+    summary = codec.describe(header)
+    if show_bytes:
+        summary["bytes"] = where_bytes_go(header, exponents, codes)
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
-    else:
-        width = max(map(len, summary))
-        for key, value in summary.items():
-            typer.echo(f"{key:<{width}}  {value}")
+        return
+    flat = {key: value for key, value in summary.items() if key != "bytes"}
+    if show_bytes:
+        budget = summary["bytes"]
+        flat |= {key: value for key, value in budget.items() if key != "tensors"}
+        for name, size in budget["tensors"].items():
+            flat[f"bytes {name}"] = f"{size['raw_bytes']} raw, {size['zstd_alone_bytes']} zstd alone"
+    width = max(map(len, flat))
+    for key, value in flat.items():
+        typer.echo(f"{key:<{width}}  {value}")
 
 
 @app.command("eval")

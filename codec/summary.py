@@ -1,9 +1,12 @@
-"""What a header says about its file, as one flat dict (`ddcodec info`, the encoder's summary line)."""
+"""What a header says about its file, as one flat dict (`ddcodec info`, the encoder's summary line), and where
+its bytes go (`ddcodec info --bytes`)."""
 
 import dataclasses
 
+import numpy as np
+
 from codec import modes
-from codec.bitstream import Header
+from codec.bitstream import Header, compress_payload, join_payload
 
 
 def describe(header: Header) -> dict[str, object]:
@@ -21,4 +24,26 @@ def describe(header: Header) -> dict[str, object]:
         "file_bytes": size,
         "bitrate_kbps": round(size * 8 / header.duration / 1000, 3),
         "compression_ratio_vs_pcm16": round(header.samples * 2 / size, 2),
+    }
+
+
+def where_bytes_go(header: Header, exponents: np.ndarray, codes: list[np.ndarray]) -> dict[str, object]:
+    """Where a file's bytes go: the header, then per tensor (all segments) its codes' raw size and what zstd
+    makes of them alone, and the step exponents. The payload is one zstd frame over all of them, so the parts
+    compressed alone sum to more than the payload; their shares say which tensors cost the most."""
+    names = [f"{kind}{layer}" for layer in range(header.depth) for kind in ("W", "g", "b")] + ["W_out", "b_out"]
+    parts = {"step_exponents": exponents.tobytes()}
+    for name, c in zip(names, codes, strict=True):
+        parts[name] = join_payload(np.zeros((0, 0), np.uint8), [c], header.code_bytes)
+    tensors = {
+        name: {"raw_bytes": len(raw), "zstd_alone_bytes": len(compress_payload(raw)) if raw else 0}
+        for name, raw in parts.items()
+    }
+    return {
+        "header_bytes": header.size,
+        "payload_bytes": header.payload_bytes,
+        "raw_payload_bytes": header.raw_payload_bytes,
+        "code_bytes_per_weight": header.code_bytes,
+        "entropy_coder": "zstd (one frame; no stored tables)",
+        "tensors": tensors,
     }

@@ -205,3 +205,21 @@ def test_progress_without_a_terminal_is_plain_lines_with_the_modes_measure(tmp_p
     assert result.exit_code == 0
     lines = [line for line in result.stderr.splitlines() if line.startswith("fitting:")]
     assert lines and lines[-1].startswith(f"fitting: 100% (20/20 steps), {measure}")
+
+
+def test_info_bytes_shows_where_the_bytes_go():
+    result = run("info", VECTORS / "tone_spectral_3ch_11k.ddc", "--json", "--bytes")
+    assert result.exit_code == 0, result.output
+    info = json.loads(result.stdout)
+    budget, tensors = info["bytes"], info["bytes"]["tensors"]
+    assert budget["header_bytes"] + budget["payload_bytes"] == info["file_bytes"]
+    assert sum(t["raw_bytes"] for t in tensors.values()) == budget["raw_payload_bytes"]
+    rows, width, segments = (
+        3 * (info["synthesis"] and (1 << info["synthesis"]) // 2 + 1),
+        info["width"],
+        info["segments"],
+    )
+    assert tensors["W_out"]["raw_bytes"] == segments * rows * width * budget["code_bytes_per_weight"]
+    assert list(tensors)[:4] == ["step_exponents", "W0", "g0", "b0"] and len(tensors) == 3 * info["depth"] + 3
+    text = run("info", VECTORS / "tone_spectral_3ch_11k.ddc", "--bytes").stdout
+    assert "bytes W_out" in text and "zstd alone" in text
