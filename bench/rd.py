@@ -98,7 +98,7 @@ def write(rows: list[dict], out: Path, took: float, included: list[Path]) -> Non
 
 def main() -> None:
     parser = report.parser(__doc__, "rd")
-    parser.add_argument("--targets", type=float, nargs="+", default=[12, 24, 48, 64], help="kbps")
+    parser.add_argument("--targets", type=float, nargs="+", default=[3, 6, 12, 24, 48, 64], help="kbps")
     parser.add_argument("--codecs", nargs="+", choices=CODECS, default=list(CODECS))
     parser.add_argument("--bands", nargs="+", choices=BANDS, default=["auto"], help="ddcodec's --band values to run")
     parser.add_argument("--include", type=Path, nargs="*", default=[], help="CSVs of earlier runs to report beside")

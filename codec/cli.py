@@ -55,7 +55,7 @@ DEFAULT_MODE, DEFAULT_DEVICE = ModeName(DEFAULTS.mode), Device(DEFAULTS.device)
 DEFAULT_DENOISE, DEFAULT_BAND = Denoise(DEFAULTS.denoise), Band(DEFAULTS.band)
 BAND_HELP = (
     "auto: where the bitrate is too low for the full band, code a narrower one, as Opus and MP3 do "
-    "(spectral mode under 32 kbps a channel: 16 kHz of 48 kHz audio, i.e. up to 8 kHz); full: every frequency."
+    "(spectral mode, mono under 32 kbps: 48 kHz audio coded at 16 kHz, up to about 7.2 kHz); full: every frequency."
 )
 DEVICE_HELP = "Where to fit: auto is CUDA when torch sees a GPU, else the CPU."
 DENOISE_HELP = (

@@ -33,8 +33,8 @@ class EncodeOptions:
         everything, noise included. Off by default: the detector also takes sustained music
         for noise (bench/RESULTS.md, "Denoising"), so auto is for speech.
     band : "auto" lets the mode code a narrower band where the bitrate is too low for the full
-        one (spectral mode under 32 kbps a channel: 48 kHz audio is coded at 16 kHz, i.e. up to
-        8 kHz, and played back at 48 kHz); "full" always codes every frequency.
+        one (spectral mode, mono files under 32 kbps: 48 kHz audio is coded at 16 kHz, i.e. up to
+        about 7.2 kHz, and played back at 48 kHz); "full" always codes every frequency.
     """
 
     bitrate: float = 24_000
