@@ -7,7 +7,7 @@ Layout (little-endian):
     magic     4 bytes  b"\\x89DDC"
     version   u8       1 (waveform synthesis), 2 (spectral synthesis), 3 (either, with encoder notes),
                        4 (either, coded at a lower rate than it plays at)
-    header    fixed fields, see FIELDS, then NOTE_FIELDS in versions 3 and 4, then RATE_FIELDS in 4
+    header    fixed fields, see FIELDS, then NOTE_FIELDS in versions 3 and 4, then V4_FIELDS in 4
     hcrc      u32      CRC-32 of magic + version + header
     payload   payload_bytes bytes of one zstd frame (see unpack_payload)
 """
@@ -26,8 +26,8 @@ from codec.spectrum import frame_count
 
 MAGIC = b"\x89DDC"
 # Writers pick the oldest version that holds the file (Header.version): 1 for waveform synthesis, 2 for spectral,
-# 3 only when the encoder left notes (NOTE_FIELDS), 4 only for a file coded at a lower rate (RATE_FIELDS),
-# so older readers still read everything else.
+# 3 only when the encoder left notes (NOTE_FIELDS), 4 only for a file coded at a lower rate or with a peak
+# limit (V4_FIELDS), so older readers still read everything else.
 VERSIONS = (1, 2, 3, 4)
 MAX_OUTPUT_SAMPLES = 2**30  # frames x channels: caps what a file can make a decoder allocate
 MAX_SEGMENT_WORK = 2**21  # width x segment_length: caps one segment's activations (the encoder uses < 2**20)
@@ -66,12 +66,16 @@ NOTE_FIELDS: tuple[tuple[str, str, int, int], ...] = (
     ("denoised", "B", 0, 1),  # 1: the encoder explained noise away, so the decoded audio leaves it out
     ("snr_estimate", "B", 0, NO_SNR),
 )
-# Version 4 only: the networks code the audio at sample_rate / rate_divisor (formats/ddc.md §8).
+# Version 4 only: the networks code the audio at sample_rate / rate_divisor (formats/ddc.md §8), and the
+# decoded audio is held within 1 dB of the original's peak (§9; 0: no limit).
 MAX_RATE_DIVISOR = 8
 MIN_CODED_RATE = 1000  # Hz, as sample_rate's own bound
-RATE_FIELDS: tuple[tuple[str, str, int, int], ...] = (("rate_divisor", "B", 1, MAX_RATE_DIVISOR),)
+V4_FIELDS: tuple[tuple[str, str, int, int], ...] = (
+    ("rate_divisor", "B", 1, MAX_RATE_DIVISOR),
+    ("peak", "H", 0, 65535),  # the original's peak, in units of 2**-15
+)
 # The fields of each version, in file order.
-VERSION_FIELDS = {1: FIELDS, 2: FIELDS, 3: FIELDS + NOTE_FIELDS, 4: FIELDS + NOTE_FIELDS + RATE_FIELDS}
+VERSION_FIELDS = {1: FIELDS, 2: FIELDS, 3: FIELDS + NOTE_FIELDS, 4: FIELDS + NOTE_FIELDS + V4_FIELDS}
 _PREFIX = struct.Struct("<4sB")
 _LAYOUTS = {v: struct.Struct("<" + "".join(code for _, code, _, _ in f)) for v, f in VERSION_FIELDS.items()}
 _CRC = struct.Struct("<I")
@@ -85,9 +89,9 @@ def header_bytes(version: int) -> int:
     return _PREFIX.size + _LAYOUTS[version].size + _CRC.size
 
 
-def version_for(synthesis: int, has_notes: bool, rate_divisor: int) -> int:
+def version_for(synthesis: int, has_notes: bool, rate_divisor: int = 1, peak: int = 0) -> int:
     """The oldest format version that holds a file with these properties."""
-    return 4 if rate_divisor != 1 else 3 if has_notes else 1 if synthesis == 0 else 2
+    return 4 if rate_divisor != 1 or peak else 3 if has_notes else 1 if synthesis == 0 else 2
 
 
 def code_bytes(levels: int) -> int:
@@ -114,6 +118,7 @@ class Header:
     denoised: int = 0
     snr_estimate: int = NO_SNR
     rate_divisor: int = 1
+    peak: int = 0
 
     @property
     def has_notes(self) -> bool:
@@ -122,7 +127,7 @@ class Header:
     @property
     def version(self) -> int:
         """The oldest format version that holds this header."""
-        return version_for(self.synthesis, self.has_notes, self.rate_divisor)
+        return version_for(self.synthesis, self.has_notes, self.rate_divisor, self.peak)
 
     @property
     def size(self) -> int:
@@ -280,8 +285,8 @@ def read_header(fileobj: BinaryIO) -> Header:
     validate(header)
     if version == 3 and not header.has_notes:
         raise FormatError("version 3 without notes (denoised=0 and no snr_estimate): it must be version 1 or 2")
-    if version == 4 and header.rate_divisor == 1:
-        raise FormatError("version 4 with rate_divisor=1: it must be version 1, 2 or 3")
+    if version == 4 and header.rate_divisor == 1 and header.peak == 0:
+        raise FormatError("version 4 with rate_divisor=1 and no peak: it must be version 1, 2 or 3")
     if version != header.version:
         raise FormatError(f"version {version} does not match synthesis={header.synthesis} (version {header.version})")
     return header

@@ -63,3 +63,8 @@ def test_speed_quick_measures_both_directions(tmp_path):
     for row in rows:
         assert float(row["encode_rtf"]) > 0 and float(row["decode_rtf"]) > 0
         assert float(row["decode_peak_rss_mb"]) < float(row["encode_peak_rss_mb"])  # the decoder never loads torch
+
+
+def test_peaks_quick_decodes_with_and_without_the_limit(tmp_path):
+    [row] = quick("bench.peaks", tmp_path / "peaks")
+    assert float(row["limited_over_db"]) <= 1.0 + 1e-6 and float(row["limited_over_db"]) <= float(row["free_over_db"])

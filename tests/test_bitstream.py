@@ -147,11 +147,13 @@ def test_version_3_carries_the_encoder_notes_and_is_written_only_with_them():
     assert GOOD.input_snr_db is None
 
 
-def test_version_4_carries_the_rate_divisor_and_is_written_only_with_one():
+def test_version_4_carries_the_rate_divisor_and_peak_and_is_written_only_with_one_of_them():
     decimated = dataclasses.replace(GOOD, sample_rate=48_000, rate_divisor=3)
     assert decimated.version == 4 and (decimated.coded_rate, decimated.coded_frames) == (16_000, -(-GOOD.frames // 3))
     packed = bitstream.pack_header(decimated)
-    assert len(packed) == decimated.size == bitstream.HEADER_BYTES + 3 and packed[4] == 4
+    assert len(packed) == decimated.size == bitstream.HEADER_BYTES + 5 and packed[4] == 4
+    limited = dataclasses.replace(GOOD, peak=16384)
+    assert limited.version == 4 and bitstream.read_header(io.BytesIO(bitstream.pack_header(limited))) == limited
     assert bitstream.read_header(io.BytesIO(packed)) == decimated
     noted = dataclasses.replace(decimated, denoised=1)  # notes and a divisor: version 4 holds both
     assert bitstream.read_header(io.BytesIO(bitstream.pack_header(noted))) == noted

@@ -43,7 +43,9 @@ def hard_signal(name: str) -> np.ndarray:
 FLOORS = {
     "dc_offset": (10.0, 3.0),  # spectral: an all-zero output would score 3.7, the square's 8.7
     "full_scale_square": (3.0, 2.5),
-    "clipped_sine": (5.0, 2.5),
+    # spectral: the rebuilt phase peaks at 2.2 where the input is clipped at 1.0, so the peak limit (§9) bends
+    # 18 % of the samples: LSD 2.04 unlimited in float, 2.87 once 16-bit PCM clips it, 2.69 limited.
+    "clipped_sine": (5.0, 2.8),
     "white_noise": (None, 1.5),
     "sweep_to_nyquist": (None, None),
 }

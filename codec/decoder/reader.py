@@ -11,7 +11,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from codec import bitstream, modes, resample
+from codec import bitstream, limit, modes, resample
 from codec.decoder.runs import iter_runs
 from codec.threads import fft_workers
 
@@ -56,9 +56,9 @@ class Reader:
         per_segment = self.mode.values_per_segment(self.header)
         runs = iter_runs(self.header, *self._payload, per_segment)
         blocks = self.mode.blocks(self.header, runs, self._workers)
-        if self.header.rate_divisor == 1:
-            return blocks
-        return resample.interpolate(blocks, self.header.rate_divisor, self.frames)
+        if self.header.rate_divisor > 1:
+            blocks = resample.interpolate(blocks, self.header.rate_divisor, self.frames)
+        return limit.limited(blocks, self.header.peak)
 
     def read(self) -> np.ndarray:
         """All the audio, (frames, channels) float32."""

@@ -26,9 +26,10 @@ def write(
     data: bytes,
     notes: dict[str, int] | None = None,
     rate_divisor: int = 1,
+    peak: int = 0,
 ) -> Header:
     """Write header and payload; returns the header written. notes: the note fields (§1.3), if any;
-    rate_divisor: the audio was coded at sample_rate / rate_divisor (§8)."""
+    rate_divisor: the audio was coded at sample_rate / rate_divisor (§8); peak: the peak limit (§9), 0 for none."""
     header = Header(
         sample_rate=sample_rate,
         channels=channels,
@@ -44,6 +45,7 @@ def write(
         payload_bytes=len(data),
         **(notes or {}),
         rate_divisor=rate_divisor,
+        peak=peak,
     )
     bitstream.write(header, data, fileobj)
     return header

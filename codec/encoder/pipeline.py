@@ -11,7 +11,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from codec import modes, resample, threads
+from codec import limit, modes, resample, threads
 from codec.bitstream import Header, header_bytes, snr_estimate, version_for
 from codec.encoder import denoise, pack
 from codec.encoder.checks import check_audio
@@ -51,9 +51,11 @@ def encode_stream(
         weights, denoised = _fit(batches, shape, options.seed, config, mode, noise, progress)
     # What the encoder found about noise goes in the header (version 3) for `ddcodec info`; the decoder ignores it.
     notes = {} if noise is None else {"denoised": int(denoised), "snr_estimate": snr_estimate(noise.snr_db)}
-    overhead = header_bytes(version_for(shape.synthesis, bool(notes), divisor))
+    peak = limit.peak_code(audio) if mode.limits_peak else 0  # the original's, before any decimation
+    overhead = header_bytes(version_for(shape.synthesis, bool(notes), divisor, peak))
     levels, payload = _quantize_within(weights, int(bitrate * frames / sample_rate / 8), overhead)
-    return pack.write(fileobj, sample_rate, channels, frames, options.seed, shape, levels, payload, notes, divisor)
+    header = (sample_rate, channels, frames, options.seed, shape, levels, payload)
+    return pack.write(fileobj, *header, notes, divisor, peak)
 
 
 def noise_estimate(

@@ -46,6 +46,7 @@ class Mode(abc.ABC):
     center: bool = False  # subtract each segment's mean before the fit as well as scaling it
     silent_bias: float = 0.0  # added to a silent segment's output bias, so it decodes to exact zeros
     denoises: bool = False  # its encoder can explain stationary noise away (codec/encoder/denoise.py)
+    limits_peak: bool = False  # its files store the original's peak and decode within 1 dB of it (codec/limit.py)
 
     @abc.abstractmethod
     def owns(self, synthesis: int) -> bool:

@@ -56,6 +56,11 @@ def encode_valid(name: str) -> bytes:
         speech, speech_rate = soundfile.read(DATA / "speech_198-209-0000_2s.flac", dtype="float32")
         high = resample_poly(speech[:speech_rate], 3, 1).astype(np.float32)  # a 48 kHz original
         return codec.encode(high, 3 * speech_rate, bitrate=24_000, seed=11, iterations=quick)
+    # Version 4: the peak limit at work (§9): the stored peak set a quarter as high, so the limit bends the peaks.
+    if name == "digit_spectral_limited_8k":
+        data = codec.encode(digit, digit_rate, bitrate=16_000, seed=13, iterations=quick)
+        header = codec.read_header(io.BytesIO(data))
+        return bitstream.pack_header(dataclasses.replace(header, peak=header.peak // 4)) + data[header.size :]
     assert name == "tone_spectral_3ch_11k"  # three channels; segments shortened to 64 frames to exercise joins
     buffer, short_segments = io.BytesIO(), dataclasses.replace(MODES["spectral"], max_segment=64)
     options = EncodeOptions(bitrate=24_000, seed=9, iterations=quick)
@@ -71,6 +76,7 @@ VALID = (
     "tone_spectral_3ch_11k",
     "digit_spectral_denoised_8k",
     "speech_spectral_decimated_48k",
+    "digit_spectral_limited_8k",
 )
 
 
