@@ -71,19 +71,13 @@ def main() -> None:
         rows = [
             row for name, path in folders.items() for row in measure(name, audio_files(path), iterations, Path(folder))
         ]
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    report.write_csv(rows, args.out.with_suffix(".csv"))
-    columns = list(rows[0])
     lines = [
         *report.preamble("Many-file throughput", "bench.batch", time.perf_counter() - began),
         "Whole corpus files, default bitrate (24 kbps) and mode (spectral); wall time of the command.",
         "",
-        "| " + " | ".join(columns) + " |",
-        "|" + "---|" * len(columns),
-        *("| " + " | ".join(str(v) for v in r.values()) + " |" for r in rows),
+        *report.row_table(rows),
     ]
-    args.out.with_suffix(".md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    report.write(rows, args.out, lines)
 
 
 if __name__ == "__main__":

@@ -46,17 +46,8 @@ def main() -> None:
     began = time.perf_counter()
     iterations = 20 if args.quick else args.iterations
     rows = [measure(c, iterations) for c in (clips[:1] if args.quick else clips)]
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    report.write_csv(rows, args.out.with_suffix(".csv"))
-    columns = list(rows[0])
-    lines = [
-        *report.preamble("Peaks with and without the limit", "bench.peaks", time.perf_counter() - began),
-        "| " + " | ".join(columns) + " |",
-        "|" + "---|" * len(columns),
-        *("| " + " | ".join("-" if v is None else str(v) for v in r.values()) + " |" for r in rows),
-    ]
-    args.out.with_suffix(".md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    lines = [*report.preamble("Peaks with and without the limit", "bench.peaks", time.perf_counter() - began)]
+    report.write(rows, args.out, lines + report.row_table(rows))
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import os
 import platform
 import sys
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -84,6 +85,26 @@ def read_csv(path: Path) -> list[dict]:
 
     with open(path, newline="") as f:
         return [{key: value(text) for key, text in row.items()} for row in csv.DictReader(f)]
+
+
+def plain(value: object) -> str:
+    """A table cell as it is, '-' where there is no value."""
+    return "-" if value is None else str(value)
+
+
+def row_table(rows: list[dict], cell: Callable[[object], str] = plain) -> list[str]:
+    """Markdown table of every row, its keys as the columns."""
+    columns = list(rows[0])
+    body = ("| " + " | ".join(cell(v) for v in row.values()) + " |" for row in rows)
+    return ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns), *body]
+
+
+def write(rows: list[dict], out: Path, lines: list[str]) -> None:
+    """Every row to OUT.csv, `lines` to OUT.md, and the lines to stdout."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_csv(rows, out.with_suffix(".csv"))
+    out.with_suffix(".md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
 
 
 def mean_table(rows: list[dict], by: tuple[str, ...], columns: tuple[str, ...]) -> list[str]:

@@ -116,16 +116,11 @@ def main() -> None:
     peak = matmul_peak_gflops()
     with tempfile.TemporaryDirectory() as folder:
         rows = [measure(c, TARGETS[c.category], m, iterations, Path(folder)) for c in picks for m in MODES]
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    report.write_csv(rows, args.out.with_suffix(".csv"))
-    columns = list(rows[0])
     lines = [
         *report.preamble("Speed benchmark", "bench.speed", time.perf_counter() - began),
         f"Measured float32 matmul peak (torch, 2048^2): {peak:.0f} GFLOP/s.",
         "",
-        "| " + " | ".join(columns) + " |",
-        "|" + "---|" * len(columns),
-        *("| " + " | ".join(f"{v:.3g}" if isinstance(v, float) else str(v) for v in r.values()) + " |" for r in rows),
+        *report.row_table(rows, lambda v: f"{v:.3g}" if isinstance(v, float) else str(v)),
         "",
         *(
             f"- {r['clip']}, {r['mode']}: the fit ran at {r['fit_gflops']:.1f} GFLOP/s, "
@@ -133,8 +128,7 @@ def main() -> None:
             for r in rows
         ),
     ]
-    args.out.with_suffix(".md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    report.write(rows, args.out, lines)
 
 
 if __name__ == "__main__":
