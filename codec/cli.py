@@ -78,14 +78,23 @@ app = typer.Typer(
 )
 
 
+def say(message: str) -> None:
+    """A line on stderr (stdout carries the data)."""
+    typer.echo(message, err=True)
+
+
+def error(message: str) -> None:
+    say(f"ddcodec: error: {message}")
+
+
 def fail(message: str) -> typer.Exit:
-    typer.echo(f"ddcodec: error: {message}", err=True)
+    error(message)
     return typer.Exit(1)
 
 
 def warn(message: str) -> None:
     """One line on stderr, shown even with --quiet: the user asked for something they will not get."""
-    typer.echo(f"ddcodec: warning: {message}", err=True)
+    say(f"ddcodec: warning: {message}")
 
 
 def _version(show: bool) -> None:
@@ -125,7 +134,7 @@ def format_bitrate(value: float) -> str:
 
 def status(message: str, quiet: bool) -> None:
     if not quiet:
-        typer.echo(message, err=True)
+        say(message)
 
 
 MANY_HELP = "Many files: several inputs or a directory, and an output directory."
@@ -278,7 +287,7 @@ class Many:
                 raise DdcodecError(f"no {what} in {', '.join(sources)}" + ("" if self.recursive else " (--recursive?)"))
             Path(target).mkdir(parents=True, exist_ok=True)
         except (DdcodecError, OSError) as exc:
-            typer.echo(f"ddcodec: error: {exc}", err=True)
+            error(str(exc))
             return None
         return todo
 
@@ -296,8 +305,6 @@ class Many:
         self, verb: str, todo: list[plan.Job], job_work: run.Work, seconds: Callable[[Path], float], threads: int | None
     ) -> int:
         tally = report.Tally(len(todo), sum(seconds(job.source) for job in todo))
-        say = lambda text: typer.echo(text, err=True)  # noqa: E731
-        error = lambda text: typer.echo(f"ddcodec: error: {text}", err=True)  # noqa: E731
         interrupted = False
         try:
             with report.progress(tally, verb, say, warn, error, self.quiet) as show:

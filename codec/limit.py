@@ -29,16 +29,18 @@ def knee_and_ceiling(peak: int) -> tuple[float, float]:
 
 
 def limit(block: np.ndarray, peak: int) -> np.ndarray:
-    """y for |y| <= K, else sign(y) * (K + (L - K) * tanh((|y| - K) / (L - K))), in float64, as float32."""
+    """y for |y| <= K, else sign(y) * (K + (L - K) * tanh((|y| - K) / (L - K))) in float64; float32 out.
+
+    Only the samples over the knee are computed (and the block copied): most blocks have none."""
     knee, ceiling = knee_and_ceiling(peak)
-    y = np.asarray(block, np.float64)
-    size = np.abs(y)
-    over = size > knee
-    if over.any():
-        y = y.copy()
-        bent = knee + (ceiling - knee) * np.tanh((size[over] - knee) / (ceiling - knee))
-        y[over] = np.sign(y[over]) * bent
-    return y.astype(np.float32)
+    out = np.asarray(block, np.float32)
+    over = np.abs(out) > knee
+    if not over.any():
+        return out
+    y = out[over].astype(np.float64)
+    out = out.copy()
+    out[over] = np.sign(y) * (knee + (ceiling - knee) * np.tanh((np.abs(y) - knee) / (ceiling - knee)))
+    return out
 
 
 def limited(blocks: Iterable[np.ndarray], peak: int) -> Iterator[np.ndarray]:

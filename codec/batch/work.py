@@ -6,6 +6,7 @@ raise for a bad file (they return a failed Outcome), so the same call runs in th
 in a process pool or as a Ray task.
 """
 
+import dataclasses
 import time
 import traceback
 from collections.abc import Callable
@@ -156,7 +157,7 @@ def _guarded(job: Job, attempt: Callable[[list[str]], Outcome]) -> Outcome:
         return failed(job, f"cannot write {exc.filename or job.target}: {exc.strerror}", time.perf_counter() - began)
     except Exception as exc:  # a bug must cost one file of a thousand, not the run
         return failed(job, one_line(exc), time.perf_counter() - began)
-    return Outcome(**{**outcome.__dict__, "warnings": tuple(warnings), "elapsed": time.perf_counter() - began})
+    return dataclasses.replace(outcome, warnings=tuple(warnings), elapsed=time.perf_counter() - began)
 
 
 def _outcome(job: Job, state: str, header: Header) -> Outcome:

@@ -54,8 +54,9 @@ def encode_stream(
     peak = limit.peak_code(audio) if mode.limits_peak else 0  # the original's, before any decimation
     overhead = header_bytes(version_for(shape.synthesis, bool(notes), divisor, peak))
     levels, payload = _quantize_within(weights, int(bitrate * frames / sample_rate / 8), overhead)
-    header = (sample_rate, channels, frames, options.seed, shape, levels, payload)
-    return pack.write(fileobj, *header, notes, divisor, peak)
+    return pack.write(
+        fileobj, sample_rate, channels, frames, options.seed, shape, levels, payload, notes, divisor, peak
+    )
 
 
 def noise_estimate(
