@@ -13,7 +13,7 @@ BUNDLED = Path(__file__).parent.parent / "tests" / "data"
 @dataclass(frozen=True)
 class Clip:
     name: str
-    category: str  # "speech", "music" or "digits"
+    category: str  # "speech", "music", "digits" or "noisy" (noisy speech and its clean original)
     audio: np.ndarray  # (frames, channels) float32
     rate: int
 
@@ -23,9 +23,12 @@ class Clip:
 
 
 def category(path: Path) -> str:
-    """From the corpus folder (digits/, speech/, music/) or the bundled file's name."""
+    """From the corpus folder (digits/, speech/, noisy/, music/) or the bundled file's name."""
     text = str(path).lower()
-    return "digits" if "digit" in text else "speech" if "speech" in text else "music"
+    for name in ("digits", "speech", "noisy"):
+        if name.rstrip("s") in text:
+            return name
+    return "music"
 
 
 def load_clips(folder: Path = BUNDLED, excerpt_s: float = 10.0, limit: int | None = None) -> list[Clip]:

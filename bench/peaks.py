@@ -42,7 +42,7 @@ def measure(clip: Clip, iterations: int | None) -> dict:
 
 def main() -> None:
     args = report.parser(__doc__, "peaks").parse_args()
-    clips = [c for c in load_clips(args.corpus, 0.5 if args.quick else args.excerpt) if c.category != "digits"]
+    clips = [c for c in load_clips(args.corpus, 0.5 if args.quick else args.excerpt) if c.category in TARGETS]
     began = time.perf_counter()
     iterations = 20 if args.quick else args.iterations
     rows = [measure(c, iterations) for c in (clips[:1] if args.quick else clips)]

@@ -6,8 +6,8 @@ table, used by both the writer (codec/encoder/pack.py) and every reader.
 Layout (little-endian):
     magic     4 bytes  b"\\x89DDC"
     version   u8       1 (waveform synthesis), 2 (spectral synthesis), 3 (either, with encoder notes),
-                       4 (either, coded at a lower rate than it plays at)
-    header    fixed fields, see FIELDS, then NOTE_FIELDS in versions 3 and 4, then V4_FIELDS in 4
+                       4 (either, coded at a lower rate than it plays at), 5 (spectral, another phase search)
+    header    fixed fields, see FIELDS, then NOTE_FIELDS from version 3, V4_FIELDS from 4, V5_FIELDS in 5
     hcrc      u32      CRC-32 of magic + version + header
     payload   payload_bytes bytes of one zstd frame (see unpack_payload)
 """
@@ -27,8 +27,9 @@ from codec.spectrum import frame_count
 MAGIC = b"\x89DDC"
 # Writers pick the oldest version that holds the file (Header.version): 1 for waveform synthesis, 2 for spectral,
 # 3 only when the encoder left notes (NOTE_FIELDS), 4 only for a file coded at a lower rate or with a peak
-# limit (V4_FIELDS), so older readers still read everything else.
-VERSIONS = (1, 2, 3, 4)
+# limit (V4_FIELDS), 5 only for a spectral file whose phase search is not version 2's (V5_FIELDS), so older
+# readers still read everything else.
+VERSIONS = (1, 2, 3, 4, 5)
 MAX_OUTPUT_SAMPLES = 2**30  # frames x channels: caps what a file can make a decoder allocate
 MAX_SEGMENT_WORK = 2**21  # width x segment_length: caps one segment's activations (the encoder uses < 2**20)
 MAX_PAYLOAD_BYTES = 2**30  # raw and compressed payload
@@ -74,8 +75,22 @@ V4_FIELDS: tuple[tuple[str, str, int, int], ...] = (
     ("rate_divisor", "B", 1, MAX_RATE_DIVISOR),
     ("peak", "H", 0, 65535),  # the original's peak, in units of 2**-15
 )
+# Version 5 only: how spectral synthesis rebuilds phase (§7): the start (codec.phase.STARTS; 0: seeded random
+# phases, 1: phase-gradient heap integration) and the fast Griffin-Lim iterations after it.
+MAX_PHASE_ITERATIONS = 64
+V5_FIELDS: tuple[tuple[str, str, int, int], ...] = (
+    ("phase", "B", 0, 1),
+    ("phase_iterations", "B", 0, MAX_PHASE_ITERATIONS),
+)
+LEGACY_PHASE = (0, 32)  # (phase, phase_iterations) of every file before version 5
 # The fields of each version, in file order.
-VERSION_FIELDS = {1: FIELDS, 2: FIELDS, 3: FIELDS + NOTE_FIELDS, 4: FIELDS + NOTE_FIELDS + V4_FIELDS}
+VERSION_FIELDS = {
+    1: FIELDS,
+    2: FIELDS,
+    3: FIELDS + NOTE_FIELDS,
+    4: FIELDS + NOTE_FIELDS + V4_FIELDS,
+    5: FIELDS + NOTE_FIELDS + V4_FIELDS + V5_FIELDS,
+}
 _PREFIX = struct.Struct("<4sB")
 _LAYOUTS = {v: struct.Struct("<" + "".join(code for _, code, _, _ in f)) for v, f in VERSION_FIELDS.items()}
 _CRC = struct.Struct("<I")
@@ -89,8 +104,12 @@ def header_bytes(version: int) -> int:
     return _PREFIX.size + _LAYOUTS[version].size + _CRC.size
 
 
-def version_for(synthesis: int, has_notes: bool, rate_divisor: int = 1, peak: int = 0) -> int:
+def version_for(
+    synthesis: int, has_notes: bool, rate_divisor: int = 1, peak: int = 0, phase: tuple[int, int] = LEGACY_PHASE
+) -> int:
     """The oldest format version that holds a file with these properties."""
+    if tuple(phase) != LEGACY_PHASE:
+        return 5
     return 4 if rate_divisor != 1 or peak else 3 if has_notes else 1 if synthesis == 0 else 2
 
 
@@ -119,6 +138,8 @@ class Header:
     snr_estimate: int = NO_SNR
     rate_divisor: int = 1
     peak: int = 0
+    phase: int = LEGACY_PHASE[0]
+    phase_iterations: int = LEGACY_PHASE[1]
 
     @property
     def has_notes(self) -> bool:
@@ -127,7 +148,9 @@ class Header:
     @property
     def version(self) -> int:
         """The oldest format version that holds this header."""
-        return version_for(self.synthesis, self.has_notes, self.rate_divisor, self.peak)
+        return version_for(
+            self.synthesis, self.has_notes, self.rate_divisor, self.peak, (self.phase, self.phase_iterations)
+        )
 
     @property
     def size(self) -> int:
@@ -218,6 +241,8 @@ def validate(header: Header) -> None:
         )
     if header.synthesis and header.synthesis not in SPECTRAL_SYNTHESIS:
         raise FormatError(f"synthesis={header.synthesis} is not defined (0, or 8 to 12)")
+    if not header.synthesis and (header.phase, header.phase_iterations) != LEGACY_PHASE:
+        raise FormatError("phase and phase_iterations are set in a waveform file (synthesis=0), which has no phase")
     if header.samples > MAX_OUTPUT_SAMPLES:
         raise FormatError(f"frames x channels = {header.samples} exceeds {MAX_OUTPUT_SAMPLES}")
     if header.segment_length % (1 << (header.depth - 1)):
@@ -287,6 +312,8 @@ def read_header(fileobj: BinaryIO) -> Header:
         raise FormatError("version 3 without notes (denoised=0 and no snr_estimate): it must be version 1 or 2")
     if version == 4 and header.rate_divisor == 1 and header.peak == 0:
         raise FormatError("version 4 with rate_divisor=1 and no peak: it must be version 1, 2 or 3")
+    if version == 5 and (header.phase, header.phase_iterations) == LEGACY_PHASE:
+        raise FormatError("version 5 with phase=0 and phase_iterations=32: it must be an earlier version")
     if version != header.version:
         raise FormatError(f"version {version} does not match synthesis={header.synthesis} (version {header.version})")
     return header

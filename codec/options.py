@@ -7,7 +7,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from codec import modes, threads
-from codec.bitstream import MAX_SEED
+from codec.bitstream import MAX_PHASE_ITERATIONS, MAX_SEED
 from codec.modes import FitConfig
 
 DEVICES = ("auto", "cpu", "cuda")  # auto: CUDA when torch sees one, else the CPU
@@ -35,6 +35,9 @@ class EncodeOptions:
     band : "auto" lets the mode code a narrower band where the bitrate is too low for the full
         one (spectral mode, mono files under 32 kbps: 48 kHz audio is coded at 16 kHz, i.e. up to
         about 7.2 kHz, and played back at 48 kHz); "full" always codes every frequency.
+    phase_iterations : spectral mode: the fast Griffin-Lim iterations the decoder runs after its
+        phase-gradient start (0 to 64, stored in the file); None for the mode's default. Fewer
+        decode faster, more rebuild the phase closer to the magnitudes (bench/RESULTS.md, "Phase").
     """
 
     bitrate: float = 24_000
@@ -45,6 +48,7 @@ class EncodeOptions:
     threads: int | None = None
     denoise: str = "off"
     band: str = "auto"
+    phase_iterations: int | None = None
 
     def __post_init__(self) -> None:
         modes.get(self.mode)
@@ -61,6 +65,8 @@ class EncodeOptions:
             raise ValueError(f"denoise must be one of {', '.join(DENOISE)}, got {self.denoise!r}")
         if self.band not in BANDS:
             raise ValueError(f"band must be one of {', '.join(BANDS)}, got {self.band!r}")
+        if self.phase_iterations is not None and not 0 <= self.phase_iterations <= MAX_PHASE_ITERATIONS:
+            raise ValueError(f"phase_iterations must be in [0, {MAX_PHASE_ITERATIONS}], got {self.phase_iterations}")
 
     def fit_config(self, mode: modes.Mode | None = None) -> FitConfig:
         """The mode's default fit (options.mode's unless given), with these options' iterations and device."""

@@ -1,12 +1,13 @@
-"""The spectral synthesis of formats/ddc.md §7: STFT framing, log-magnitudes and Griffin-Lim phase.
+"""The spectral synthesis of formats/ddc.md §7: STFT framing and log-magnitudes (phase: codec/phase/).
 
-numpy and scipy.fft, float64, shared by the encoder (which fits log-magnitudes) and the
-decoder (which turns them back into samples). Frames use a sin² (periodic Hann)
+numpy and scipy.fft, in the precision of the input (float64 or float32), shared by the encoder (which
+fits log-magnitudes) and the decoder (which turns them back into samples). Frames use a sin² (periodic Hann)
 window of N samples at hop N/4, whose squares sum to exactly 3/2 at every
 sample, so ISTFT(STFT(x)) == x where four frames overlap.
 """
 
 import functools
+import math
 
 import numpy as np
 from scipy import fft
@@ -19,21 +20,19 @@ WINDOW_POWER_SUM = 1.5  # sum of window² over the 4 frames covering any sample
 # on speech at 24 kbps (bench/RESULTS.md, ablation): raising it from N * 2**-19 to N * 2**-15 took PESQ-WB
 # from 2.50 to 3.01 at about the same LSD (0.830 -> 0.841): the fit stops spending weights on the noise floor.
 LOG_FLOOR = 2.0**-15
-GRIFFIN_LIM_ITERATIONS = 32
-GRIFFIN_LIM_MOMENTUM = 0.99  # "fast Griffin-Lim" (Perraudin, Balazs & Søndergaard 2013)
 
 
 @functools.cache
-def window(n_fft: int) -> np.ndarray:
+def window(n_fft: int, dtype: type = np.float64) -> np.ndarray:
     """The analysis window, read-only (cached: Griffin-Lim asks for it twice an iteration)."""
-    w = np.sin(np.pi * (np.arange(n_fft) + 0.5) / n_fft) ** 2
+    w = (np.sin(np.pi * (np.arange(n_fft) + 0.5) / n_fft) ** 2).astype(dtype)
     w.flags.writeable = False
     return w
 
 
 @functools.cache
-def _synthesis_window(n_fft: int) -> np.ndarray:
-    w = window(n_fft) / WINDOW_POWER_SUM
+def _synthesis_window(n_fft: int, dtype: type) -> np.ndarray:
+    w = (window(n_fft) / WINDOW_POWER_SUM).astype(dtype)
     w.flags.writeable = False
     return w
 
@@ -48,16 +47,16 @@ def stft(x: np.ndarray, n_fft: int, workers: int = ALL_CORES) -> np.ndarray:
     """(..., (F + 3) * hop) samples -> (..., F, N/2 + 1) complex frames; frame f starts at f * hop."""
     hop = n_fft // OVERLAP_FACTOR
     frames = np.lib.stride_tricks.sliding_window_view(x, n_fft, axis=-1)[..., ::hop, :]
-    return fft.rfft(frames * window(n_fft), axis=-1, workers=workers)
+    return fft.rfft(frames * window(n_fft, x.dtype.type), axis=-1, workers=workers)
 
 
 def istft(spectra: np.ndarray, n_fft: int, workers: int = ALL_CORES) -> np.ndarray:
     """(..., F, N/2 + 1) complex frames -> (..., (F + 3) * hop) samples by windowed overlap-add."""
     hop = n_fft // OVERLAP_FACTOR
     frames = fft.irfft(spectra, n=n_fft, axis=-1, workers=workers)
-    frames *= _synthesis_window(n_fft)
+    frames *= _synthesis_window(n_fft, frames.dtype.type)
     count = frames.shape[-2]
-    out = np.zeros((*frames.shape[:-2], count + OVERLAP_FACTOR - 1, hop))
+    out = np.zeros((*frames.shape[:-2], count + OVERLAP_FACTOR - 1, hop), frames.dtype)
     for j in range(OVERLAP_FACTOR):
         out[..., j : j + count, :] += frames[..., j * hop : (j + 1) * hop]
     return out.reshape(*out.shape[:-2], -1)
@@ -76,36 +75,5 @@ def analyze(audio: np.ndarray, n_fft: int, workers: int = ALL_CORES) -> np.ndarr
 
 def magnitude(log_magnitude: np.ndarray, n_fft: int) -> np.ndarray:
     """Inverse of the log map, bounded: exp(min(y, ln N)) - N * LOG_FLOOR, at least 0."""
-    return np.maximum(np.exp(np.minimum(log_magnitude, np.log(n_fft))) - n_fft * LOG_FLOOR, 0.0)
-
-
-def griffin_lim(mag: np.ndarray, n_fft: int, start: np.ndarray, workers: int = ALL_CORES) -> np.ndarray:
-    """Complex frames with magnitudes `mag` (C, F, B) and one phase, shared by the C channels.
-
-    Starts from the phase of `start` (C, F, B; overwritten), then runs fast Griffin-Lim:
-    project each channel onto consistent spectrograms, extrapolate, and give every channel
-    the phase of their sum with its own magnitude. A shared phase keeps the channels as
-    coherent as the input's (a phase per channel decorrelated near-mono stereo to r = 0.04).
-    Works in three complex buffers, in place: a segment's search holds about 7 arrays of its size.
-    """
-    x = _set_magnitude(start, mag)
-    previous = np.zeros_like(x)
-    for _ in range(GRIFFIN_LIM_ITERATIONS):
-        projected = stft(istft(x, n_fft, workers), n_fft, workers)
-        # target = projected + momentum * (projected - previous), built in previous's buffer
-        target = np.subtract(projected, previous, out=previous)
-        target *= GRIFFIN_LIM_MOMENTUM
-        target += projected
-        x, previous = _set_magnitude(target, mag), projected
-    return x
-
-
-def _set_magnitude(z: np.ndarray, mag: np.ndarray) -> np.ndarray:
-    """In place: every channel gets its magnitude `mag` and the phase of sum_c z[c] (phase 0 where that is 0)."""
-    total = z.sum(axis=0)
-    size = np.abs(total)
-    lost = size == 0
-    total *= np.divide(1.0, size, out=size, where=~lost)
-    total[lost] = 1.0
-    np.multiply(mag, total, out=z)
-    return z
+    # math.log: a Python float keeps a float32 input in float32 (np.log's float64 scalar would promote it)
+    return np.maximum(np.exp(np.minimum(log_magnitude, math.log(n_fft))) - n_fft * LOG_FLOOR, 0.0)

@@ -141,7 +141,9 @@ def test_segment_gain_is_folded_into_the_output_layer_exactly():
 
 def test_the_reader_repr_and_describe_name_the_mode():
     with codec.open(VECTORS / "digit_spectral_8k.ddc") as reader:
-        assert "spectral (256-point STFT)" in repr(reader)
-        assert codec.describe(reader.header)["mode"] == "spectral (256-point STFT)"
+        assert "spectral (256-point STFT, random phase + 32 iterations)" in repr(reader)
+        assert codec.describe(reader.header)["mode"] == "spectral (256-point STFT, random phase + 32 iterations)"
+    with codec.open(VECTORS / "speech_spectral_pghi_16k.ddc") as reader:
+        assert codec.describe(reader.header)["mode"] == "spectral (512-point STFT, pghi phase + 4 iterations)"
     with codec.open(VECTORS / "digit_mono_8k.ddc") as reader:
         assert codec.describe(reader.header)["mode"] == "waveform"

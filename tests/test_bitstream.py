@@ -103,7 +103,7 @@ def test_wrong_magic_version_crcs_trailing_bytes_and_bad_zstd():
     with pytest.raises(FormatError, match=r"not a \.ddc"):
         bitstream.read(io.BytesIO(b"RIFF" + data[4:]))
     with pytest.raises(UnsupportedVersionError):
-        bitstream.read(io.BytesIO(data[:4] + b"\x05" + data[5:]))
+        bitstream.read(io.BytesIO(data[:4] + bytes([max(bitstream.VERSIONS) + 1]) + data[5:]))
     with pytest.raises(FormatError, match="does not match synthesis"):  # a waveform file labelled version 2
         bitstream.read(
             io.BytesIO(bitstream.pack_header(bitstream.read_header(io.BytesIO(data)), version=2) + data[48:])
@@ -161,6 +161,21 @@ def test_version_4_carries_the_rate_divisor_and_peak_and_is_written_only_with_on
         bitstream.validate(dataclasses.replace(GOOD, sample_rate=44_100, rate_divisor=8))
     with pytest.raises(FormatError, match="at least 1000 Hz"):
         bitstream.validate(dataclasses.replace(GOOD, sample_rate=4000, rate_divisor=8))
+
+
+def test_version_5_carries_the_phase_search_and_only_spectral_files_have_one():
+    spectral = dataclasses.replace(GOOD, synthesis=9, segment_length=64, overlap=0, width=2)
+    assert spectral.version == 2 and (spectral.phase, spectral.phase_iterations) == bitstream.LEGACY_PHASE
+    searched = dataclasses.replace(spectral, phase=1, phase_iterations=4)
+    packed = bitstream.pack_header(searched)
+    assert searched.version == 5 and packed[4] == 5 and len(packed) == searched.size == bitstream.HEADER_BYTES + 7
+    assert bitstream.read_header(io.BytesIO(packed)) == searched
+    limited = dataclasses.replace(searched, peak=100, rate_divisor=2, sample_rate=16_000)  # version 4's fields too
+    assert bitstream.read_header(io.BytesIO(bitstream.pack_header(limited))) == limited
+    with pytest.raises(FormatError, match="waveform file"):
+        bitstream.validate(dataclasses.replace(GOOD, phase=1, phase_iterations=4))
+    with pytest.raises(FormatError, match="version 5 with phase=0"):
+        bitstream.read_header(io.BytesIO(bitstream.pack_header(spectral, version=5)))
 
 
 @pytest.mark.parametrize(("snr", "stored"), [(-250.0, 0), (-0.6, 99), (14.4, 114), (1e9, 254), (float("inf"), 254)])

@@ -83,7 +83,7 @@ def test_spectral_round_trip_meets_rate_and_spectral_distance(name, bitrate, lsd
     data = codec.encode(audio, rate, bitrate=bitrate, iterations=SHORT, band="full")  # the band: test_band.py
     decoded, decoded_rate = codec.decode(data)
     assert decoded_rate == rate and decoded.shape == audio.shape and np.isfinite(decoded).all()
-    assert codec.read_header(io.BytesIO(data)).version == 4  # the peak limit (§9)
+    assert codec.read_header(io.BytesIO(data)).version == 5  # the phase-gradient start (§7.1)
     assert 0.9 <= len(data) * 8 * rate / len(audio) / bitrate <= 1.0
     assert lsd(audio, decoded) < lsd_ceiling
 

@@ -31,7 +31,11 @@ def test_valid_vector_decodes_to_expected_pcm(path):
 # Each invalid vector, the error class formats/ddc.md gives it and words the message must hold (§1.1 rule).
 REJECTIONS = {
     "bad_magic": (codec.FormatError, "not a .ddc file"),  # rule 1
-    "bad_version": (codec.UnsupportedVersionError, "version 5 is not supported"),  # rule 1: unsupported
+    "bad_version": (codec.UnsupportedVersionError, "version 6 is not supported"),  # rule 1: unsupported
+    "bad_version_5_without_phase": (codec.FormatError, "version 5 with phase=0 and phase_iterations=32"),  # rule 12
+    "bad_phase": (codec.FormatError, "phase=2 is outside"),  # rule 3
+    "bad_phase_iterations": (codec.FormatError, "phase_iterations=65 is outside"),  # rule 3
+    "bad_phase_in_waveform": (codec.FormatError, "waveform file"),  # rule 3
     "bad_version_4_without_divisor": (codec.FormatError, "version 4 with rate_divisor=1"),  # rule 12
     "bad_rate_divisor": (codec.FormatError, "does not divide sample_rate=8000"),  # rule 4
     "bad_rate_divisor_range": (codec.FormatError, "rate_divisor=9 is outside"),  # rule 3
@@ -81,7 +85,10 @@ def dft_irfft(spectra: np.ndarray, n: int, axis: int = -1, workers: int = 1) -> 
 
 @pytest.mark.parametrize("path", [p for p in VALID if "spectral" in p.stem], ids=lambda p: p.stem)
 def test_spectral_vectors_hold_with_another_dft_implementation(path):
-    """formats/ddc.md "Conformance": Griffin-Lim's output must not hinge on one FFT's rounding."""
+    """formats/ddc.md "Conformance": Griffin-Lim's output must not hinge on one FFT's rounding.
+
+    The matrix DFT computes in double precision, so version 5's vectors, which the reference decodes in
+    single precision (§7.1), are also checked against a double-precision decode here."""
     expected, _ = soundfile.read(path.with_suffix(".wav"), dtype="int16", always_2d=True)
     with mock.patch.object(spectrum.fft, "rfft", dft_rfft), mock.patch.object(spectrum.fft, "irfft", dft_irfft):
         audio, _ = codec.decode(path.read_bytes())

@@ -27,9 +27,11 @@ def write(
     notes: dict[str, int] | None = None,
     rate_divisor: int = 1,
     peak: int = 0,
+    phase: tuple[int, int] = bitstream.LEGACY_PHASE,
 ) -> Header:
     """Write header and payload; returns the header written. notes: the note fields (§1.3), if any;
-    rate_divisor: the audio was coded at sample_rate / rate_divisor (§8); peak: the peak limit (§9), 0 for none."""
+    rate_divisor: the audio was coded at sample_rate / rate_divisor (§8); peak: the peak limit (§9), 0 for none;
+    phase: (phase, phase_iterations), how spectral synthesis rebuilds phase (§7)."""
     header = Header(
         sample_rate=sample_rate,
         channels=channels,
@@ -46,6 +48,8 @@ def write(
         **(notes or {}),
         rate_divisor=rate_divisor,
         peak=peak,
+        phase=phase[0],
+        phase_iterations=phase[1],
     )
     bitstream.write(header, data, fileobj)
     return header

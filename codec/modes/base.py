@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from codec.bitstream import Header
+from codec.bitstream import LEGACY_PHASE, Header
 from codec.modes.ladder import Shape
 
 MAX_BITS_PER_SAMPLE = 16  # no mode spends more than 16-bit PCM (the format's caps assume so)
@@ -55,6 +55,11 @@ class Mode(abc.ABC):
     def max_bitrate(self, sample_rate: int, channels: int) -> float:
         """The most this mode spends; a higher target is clamped to it."""
         return MAX_BITS_PER_SAMPLE * sample_rate * channels
+
+    def phase_search(self, iterations: int | None = None) -> tuple[int, int]:
+        """(phase, phase_iterations) of its headers (formats/ddc.md §7), with `iterations` instead of its
+        default if given; a mode without phase keeps version 2's."""
+        return LEGACY_PHASE
 
     def rate_divisor(self, bitrate: float, sample_rate: int, channels: int) -> int:
         """D: code the audio at sample_rate / D, a narrower band for fewer bits (formats/ddc.md §8). 1 here."""

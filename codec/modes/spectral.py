@@ -3,8 +3,8 @@
 
 Encoder: the signal is ln(|STFT| + N * 2**-15) (codec/spectrum.py), frames along the
 networks' axis; segments are as long as the format allows and the width is the largest
-that fits the budget. Decoder: Griffin-Lim phase per segment, frames shared by
-consecutive segments crossfaded, then overlap-add.
+that fits the budget. Decoder: phase per segment (codec/phase: a phase-gradient start, then a few
+fast Griffin-Lim iterations), frames shared by consecutive segments crossfaded, then overlap-add.
 """
 
 import math
@@ -13,13 +13,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from codec import spectrum
+from codec import phase, spectrum
 from codec.bitstream import MAX_RATE_DIVISOR, MAX_SPECTRAL_SEGMENT, MIN_SPECTRAL_SEGMENT, SPECTRAL_SYNTHESIS, Header
 from codec.layout import crossfade, output_rows
 from codec.modes import ladder
 from codec.modes.base import FitConfig, Mode
 from codec.modes.ladder import Shape
-from codec.noise import start_phase
 
 
 @dataclass(frozen=True)
@@ -46,6 +45,11 @@ class Spectral(Mode):
     # everything above the band (LSD 1.61 -> 4.63 at 24 kbps), and no perceptual metric for music says
     # what the listener gains below it.
     narrow_channels: int = 1
+    # How the decoder rebuilds phase (format version 5): a phase-gradient (PGHI) start and fast Griffin-Lim
+    # iterations after it. Measured on the 7 dev speech clips at 24 kbps and the 8 music clips at 64 kbps
+    # (bench/RESULTS.md, "Phase"): see PHASE_CHOICE there for the numbers behind this pair.
+    phase_start: int = phase.PGHI
+    phase_iterations: int = 4
 
     name = "spectral"
     summary = "codes the spectrum: best perceived quality per bit, waveform not kept"
@@ -74,6 +78,9 @@ class Spectral(Mode):
 
     def max_bitrate(self, sample_rate: int, channels: int) -> float:
         return min(super().max_bitrate(sample_rate, channels), self.max_bits_per_sample * sample_rate * channels)
+
+    def phase_search(self, iterations: int | None = None) -> tuple[int, int]:
+        return self.phase_start, self.phase_iterations if iterations is None else iterations
 
     def rate_divisor(self, bitrate: float, sample_rate: int, channels: int) -> int:
         if channels > self.narrow_channels:
@@ -124,11 +131,11 @@ class Spectral(Mode):
         skip, left, index = n_fft - hop, header.coded_frames, 0  # the first N - hop samples are leading padding
         for run in runs:
             for y in run:
-                mag = spectrum.magnitude(y.reshape(channels, bins, length).transpose(0, 2, 1), n_fft)
-                mag[:, max(0, header.positions - index * stride) :] = 0.0  # frames past the end are padding
-                start = np.broadcast_to(start_phase(header.seed, index, mag.shape[1:]), mag.shape).copy()
-                start[:, : shared.shape[1]] = shared  # frames shared with the previous segment keep its phase
-                spectra = spectrum.griffin_lim(mag, n_fft, start, workers)
+                log_magnitude = y.reshape(channels, bins, length).transpose(0, 2, 1)
+                valid = max(0, header.positions - index * stride)  # frames past the end are padding
+                spectra = phase.rebuild(
+                    log_magnitude, valid, header.phase, header.phase_iterations, header.seed, index, shared, workers
+                )
                 last = index == header.segments - 1
                 emit = spectra[:, : length if last else stride].copy()
                 if index > 0:
@@ -149,4 +156,5 @@ class Spectral(Mode):
 
     def describe(self, header: Header) -> str:
         band = f", coded at {header.coded_rate} Hz" if header.rate_divisor > 1 else ""
-        return f"spectral ({header.n_fft}-point STFT{band})"
+        search = f"{phase.STARTS[header.phase].name} phase + {header.phase_iterations} iterations"
+        return f"spectral ({header.n_fft}-point STFT{band}, {search})"

@@ -18,7 +18,7 @@ import soundfile
 from scipy.signal import resample_poly
 
 import codec
-from codec import bitstream
+from codec import bitstream, phase
 from codec.audio_io import to_pcm16
 from codec.encoder.pipeline import encode_stream
 from codec.modes import MODES
@@ -34,6 +34,16 @@ def tone(rate: int, seconds: float, channels: int) -> np.ndarray:
     return np.stack(cols, axis=1).astype(np.float32)
 
 
+# Versions 2 to 4 rebuild phase from a random start with 32 iterations; later encoders write version 5.
+LEGACY = dataclasses.replace(MODES["spectral"], phase_start=phase.GRIFFIN_LIM, phase_iterations=32)
+
+
+def encoded(audio: np.ndarray, rate: int, mode=LEGACY, **options: object) -> bytes:
+    buffer = io.BytesIO()
+    encode_stream(audio, rate, buffer, EncodeOptions(**options), mode=mode)
+    return buffer.getvalue()
+
+
 def encode_valid(name: str) -> bytes:
     quick = 100  # fit steps
     digit, digit_rate = soundfile.read(DATA / "digit_0_jackson.wav", dtype="float32")
@@ -47,25 +57,38 @@ def encode_valid(name: str) -> bytes:
         return codec.encode(tone(11025, 2.0, 3), 11025, bitrate=20_000, seed=123, iterations=quick, mode="waveform")
     # Version 2, spectral synthesis.
     if name == "digit_spectral_8k":  # one segment, 256-point STFT
-        return codec.encode(digit, digit_rate, bitrate=16_000, seed=5, iterations=quick, mode="spectral")
+        return encoded(digit, digit_rate, bitrate=16_000, seed=5, iterations=quick)
     # Version 3: spectral synthesis with encoder notes (this digit's background noise is explained away).
     if name == "digit_spectral_denoised_8k":
-        return codec.encode(digit, digit_rate, bitrate=16_000, seed=3, iterations=quick, denoise="auto")
+        return encoded(digit, digit_rate, bitrate=16_000, seed=3, iterations=quick, denoise="auto")
     # Version 4: 48 kHz speech at 24 kbps, coded at 16 kHz and interpolated back (§8).
     if name == "speech_spectral_decimated_48k":
-        speech, speech_rate = soundfile.read(DATA / "speech_198-209-0000_2s.flac", dtype="float32")
-        high = resample_poly(speech[:speech_rate], 3, 1).astype(np.float32)  # a 48 kHz original
-        return codec.encode(high, 3 * speech_rate, bitrate=24_000, seed=11, iterations=quick)
+        return encoded(speech_48k(), 48_000, bitrate=24_000, seed=11, iterations=quick)
     # Version 4: the peak limit at work (§9): the stored peak set a quarter as high, so the limit bends the peaks.
     if name == "digit_spectral_limited_8k":
-        data = codec.encode(digit, digit_rate, bitrate=16_000, seed=13, iterations=quick)
+        data = encoded(digit, digit_rate, bitrate=16_000, seed=13, iterations=quick)
         header = codec.read_header(io.BytesIO(data))
         return bitstream.pack_header(dataclasses.replace(header, peak=header.peak // 4)) + data[header.size :]
-    assert name == "tone_spectral_3ch_11k"  # three channels; segments shortened to 64 frames to exercise joins
-    buffer, short_segments = io.BytesIO(), dataclasses.replace(MODES["spectral"], max_segment=64)
-    options = EncodeOptions(bitrate=24_000, seed=9, iterations=quick)
-    encode_stream(tone(11025, 2.0, 3), 11025, buffer, options, mode=short_segments)
-    return buffer.getvalue()
+    # Version 5: phase-gradient start and a few single-precision iterations (§7.1), at the encoder's defaults.
+    if name == "speech_spectral_pghi_16k":
+        speech, speech_rate = soundfile.read(DATA / "speech_198-209-0000_2s.flac", dtype="float32")
+        return codec.encode(speech, speech_rate, bitrate=24_000, seed=17, iterations=quick)
+    if name == "speech_spectral_pghi_decimated_48k":  # §7.1 then §8 and §9
+        return codec.encode(speech_48k(), 48_000, bitrate=24_000, seed=19, iterations=quick)
+    # Three channels, segments shortened to 64 frames to exercise joins: in version 5 the frames a segment
+    # shares with the previous one are given cells of the integration (§7.1 step 3).
+    if name == "tone_spectral_pghi_3ch_11k":
+        current = dataclasses.replace(MODES["spectral"], max_segment=64)
+        return encoded(tone(11025, 2.0, 3), 11025, current, bitrate=24_000, seed=21, iterations=quick)
+    assert name == "tone_spectral_3ch_11k"
+    short_segments = dataclasses.replace(LEGACY, max_segment=64)
+    return encoded(tone(11025, 2.0, 3), 11025, short_segments, bitrate=24_000, seed=9, iterations=quick)
+
+
+def speech_48k() -> np.ndarray:
+    """One second of the bundled speech, resampled to a 48 kHz original."""
+    speech, speech_rate = soundfile.read(DATA / "speech_198-209-0000_2s.flac", dtype="float32")
+    return resample_poly(speech[:speech_rate], 48_000 // speech_rate, 1).astype(np.float32)
 
 
 VALID = (
@@ -77,6 +100,9 @@ VALID = (
     "digit_spectral_denoised_8k",
     "speech_spectral_decimated_48k",
     "digit_spectral_limited_8k",
+    "speech_spectral_pghi_16k",
+    "speech_spectral_pghi_decimated_48k",
+    "tone_spectral_pghi_3ch_11k",
 )
 
 
@@ -91,7 +117,11 @@ def invalid_vectors(good: bytes) -> dict[str, bytes]:
 
     return {
         "bad_magic": b"RIFF" + good[4:],
-        "bad_version": bitstream.pack_header(header, version=5) + payload,
+        "bad_version": bitstream.pack_header(header, version=6) + payload,
+        "bad_version_5_without_phase": bitstream.pack_header(header, version=5) + payload,  # rule 12
+        "bad_phase": resealed(phase=2),  # rule 3
+        "bad_phase_iterations": resealed(phase=1, phase_iterations=65),  # rule 3
+        "bad_phase_in_waveform": resealed(phase=1, phase_iterations=4),  # rule 3: a waveform file has no phase
         "bad_version_4_without_divisor": bitstream.pack_header(header, version=4) + payload,  # rule 12
         "bad_rate_divisor": resealed(rate_divisor=3),  # rule 4: 8000 Hz / 3 is not a whole rate
         "bad_rate_divisor_range": resealed(rate_divisor=9),  # rule 3

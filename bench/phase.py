@@ -1,0 +1,123 @@
+"""Phase searches of spectral synthesis (formats/ddc.md §7): quality and decode speed, same weights.
+
+    python -m bench.phase --corpus ../shared/corpus --out bench/results/phase
+
+Every speech clip at 24 and 12 kbps and music clip at 64 kbps (10 s excerpts, default fit) is encoded once;
+its header's `phase` and `phase_iterations` are then rewritten to each search below, so only the phase
+changes. Each is decoded in this process (after a warm-up decode, so numba's compiled kernel is loaded) and
+scored as the 16-bit PCM that `ddcodec decode` writes: PESQ-WB and STOI for speech, LSD for both.
+"true" rows run the same search on the original's own magnitudes (one segment, no network): the
+phase step's ceiling. --cache DIR keeps the encoded files, so a rerun only decodes.
+"""
+
+import dataclasses
+import io
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+import codec
+from bench import report
+from bench.clips import Clip, load_clips
+from codec import bitstream, metrics, phase, resample, spectrum
+from codec.audio_io import to_pcm16
+
+RATES = {"speech": (24, 12), "music": (64,)}
+SEARCHES = ((phase.GRIFFIN_LIM, 32), *((phase.PGHI, k) for k in (0, 2, 4, 8, 16)))
+
+
+def label(search: tuple[int, int]) -> str:
+    return f"{phase.STARTS[search[0]].name}+{search[1]}"
+
+
+def encoded(clip: Clip, kbps: int, iterations: int | None, cache: Path | None) -> bytes:
+    path = cache / f"{clip.name.replace('/', '_')}_{kbps}.ddc" if cache else None
+    if path and path.exists():
+        return path.read_bytes()
+    data = codec.encode(clip.audio, clip.rate, bitrate=kbps * 1000, iterations=iterations)
+    if path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    return data
+
+
+def decoded(clip: Clip, data: bytes, search: tuple[int, int], kbps: int) -> dict:
+    header = codec.read_header(io.BytesIO(data))
+    changed = dataclasses.replace(header, phase=search[0], phase_iterations=search[1])
+    data = bitstream.pack_header(changed) + data[header.size :]
+    began = time.perf_counter()
+    audio, rate = codec.decode(data)
+    took = time.perf_counter() - began
+    pcm = to_pcm16(audio) / 32768.0
+    scores = metrics.score(clip.audio, pcm, rate, speech=clip.category != "music")
+    row = {"clip": clip.name, "category": clip.category, "kbps": kbps, "search": label(search)}
+    row |= {k: None if scores.get(k) is None else round(scores[k], 3) for k in ("pesq_wb", "stoi", "lsd")}
+    return row | {"decode_s": round(took, 4), "decode_rtf": round(clip.seconds / took, 1)}
+
+
+def true_magnitudes(clip: Clip, search: tuple[int, int]) -> dict:
+    """The search on the original's magnitudes at the rate the codec codes it (24 kbps' band), no network."""
+    divisor = codec.modes.get("spectral").rate_divisor(24_000, clip.rate, clip.audio.shape[1])
+    audio = resample.decimate(clip.audio, divisor) if divisor > 1 else clip.audio
+    rate = clip.rate // divisor
+    n_fft = 1 << codec.modes.get("spectral").synthesis(rate)
+    channels, bins = audio.shape[1], n_fft // 2 + 1
+    log_magnitude = spectrum.analyze(audio, n_fft).reshape(-1, channels, bins).transpose(1, 0, 2)
+    no_frames = np.zeros((channels, 0, bins), np.complex128)
+    count = log_magnitude.shape[1]
+    frames = phase.rebuild(log_magnitude, count, *search, 0, 0, no_frames, spectrum.ALL_CORES)
+    hop = n_fft // spectrum.OVERLAP_FACTOR
+    out = spectrum.istft(frames, n_fft)[:, n_fft - hop : n_fft - hop + len(audio)].T
+    pcm = to_pcm16(out) / 32768.0
+    scores = metrics.score(audio, pcm, rate, speech=clip.category != "music")
+    row = {"clip": clip.name, "category": clip.category, "kbps": "true", "search": label(search)}
+    return row | {k: None if scores.get(k) is None else round(scores[k], 3) for k in ("pesq_wb", "stoi", "lsd")}
+
+
+def _stat(group: list[dict], key: str, worst: Callable[[list], float]) -> str:
+    values = [r[key] for r in group if r.get(key) is not None]
+    return f"{np.mean(values):.2f} / {worst(values):.2f}" if values else "-"
+
+
+def summary(rows: list[dict]) -> list[str]:
+    """Mean and worst clip per category, rate and search."""
+    head = "| category | kbps | search | clips | PESQ-WB mean / worst | STOI mean | LSD mean / worst |"
+    lines = [head + " decode x real time mean / slowest |", "|" + "---|" * 8]
+    for (category, kbps, search), group in report.grouped(rows, ("category", "kbps", "search")).items():
+        stoi = [r["stoi"] for r in group if r.get("stoi") is not None]
+        cells = (
+            _stat(group, "pesq_wb", min),
+            f"{np.mean(stoi):.3f}" if stoi else "-",
+            _stat(group, "lsd", max),
+            _stat(group, "decode_rtf", min),
+        )
+        lines.append(f"| {category} | {kbps} | {search} | {len(group)} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def main() -> None:
+    p = report.parser(__doc__, "phase")
+    p.add_argument("--cache", type=Path, default=None, help="folder to keep (and reuse) the encoded files in")
+    args = p.parse_args()
+    clips = [c for c in load_clips(args.corpus, 0.5 if args.quick else args.excerpt) if c.category in RATES]
+    clips = clips[:1] if args.quick else clips
+    iterations = 20 if args.quick else args.iterations
+    began = time.perf_counter()
+    codec.decode(codec.encode(np.zeros((4000, 1), np.float32) + 0.1, 8000, iterations=2))  # loads the kernel
+    rows = []
+    for clip in clips:
+        for kbps in RATES[clip.category]:
+            data = encoded(clip, kbps, iterations, args.cache)
+            rows += [decoded(clip, data, search, kbps) for search in SEARCHES]
+        if clip.category == "speech":
+            rows += [true_magnitudes(clip, search) for search in SEARCHES]
+        print(f"{clip.name}: done", flush=True)
+    lines = report.preamble("Phase searches, same weights", "bench.phase", time.perf_counter() - began)
+    lines += ["Means over clips; worst is the lowest PESQ, the highest LSD, the slowest decode.", ""]
+    report.write(rows, args.out, lines + summary(rows) + ["", *report.row_table(rows)])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,80 @@
+"""Phase for spectral synthesis (formats/ddc.md §7): a start, then fast Griffin-Lim iterations.
+
+A file names its start in the header's `phase` byte and the iterations in `phase_iterations`
+(version 5; earlier spectral files are phase 0 with 32 iterations). Each start is registered in
+STARTS under its byte.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from codec import noise, spectrum
+from codec.phase import griffin_lim, pghi
+
+
+@dataclass(frozen=True)
+class Start:
+    """How a segment's phase search begins, and so the precision its iterations need."""
+
+    name: str
+    summary: str
+
+    def frames(
+        self, y: np.ndarray, valid: int, seed: int, segment: int, shared: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(start frames X, magnitudes M), both (C, L, B), from log-magnitudes y (C, L, B) whose first `valid`
+        frames are audio (§7 steps 1-2); X's first frames continue `shared` (C, O, B), the previous segment's
+        frames that this one overlaps. The iterations run in X's precision."""
+        raise NotImplementedError
+
+
+class RandomStart(Start):
+    """Versions 2 to 4: 32 iterations from a random start need double precision (single moved a tone by 28 LSB)."""
+
+    def frames(
+        self, y: np.ndarray, valid: int, seed: int, segment: int, shared: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        mag = spectrum.magnitude(y, 2 * (y.shape[2] - 1))
+        mag[:, valid:] = 0.0
+        x = np.broadcast_to(noise.start_phase(seed, segment, mag.shape[1:]), mag.shape).copy()
+        x[:, : shared.shape[1]] = shared
+        return griffin_lim.share(x, mag), mag
+
+
+class GradientStart(Start):
+    """Phase-gradient heap integration (codec/phase/pghi.py); a few iterations after it keep within
+    tolerance in single precision."""
+
+    def frames(
+        self, y: np.ndarray, valid: int, seed: int, segment: int, shared: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        n_fft = 2 * (y.shape[2] - 1)
+        shared_angle = np.angle(shared.sum(axis=0)).astype(np.float64)
+        stream = noise.start_stream(seed, segment)
+        by_bin = np.ascontiguousarray(y.transpose(0, 2, 1))  # (C, B, L): the networks' own layout
+        angle = pghi.angles(by_bin, valid, shared_angle, stream, 1 / spectrum.OVERLAP_FACTOR, pghi.TOLERANCE)
+        mag = spectrum.magnitude(y.astype(np.float32), n_fft)
+        mag[:, valid:] = 0.0
+        x = np.empty(mag.shape, np.complex64)
+        np.multiply(mag, np.cos(angle), out=x.real)
+        np.multiply(mag, np.sin(angle), out=x.imag)
+        return x, mag
+
+
+GRIFFIN_LIM = 0  # the start of versions 2 to 4
+STARTS: dict[int, Start] = {
+    GRIFFIN_LIM: RandomStart("random", "seeded random phases (versions 2 to 4)"),
+    1: GradientStart("pghi", "phase-gradient heap integration"),
+}
+PGHI = 1
+LEGACY_ITERATIONS = 32  # Griffin-Lim iterations of versions 2 to 4
+
+
+def rebuild(
+    y: np.ndarray, valid: int, start: int, iterations: int, seed: int, segment: int, shared: np.ndarray, workers: int
+) -> np.ndarray:
+    """Complex frames (C, L, B) of log-magnitudes y (C, L, B), the first `valid` of them audio, with one phase
+    shared by the channels (§7 steps 1-3)."""
+    x, mag = STARTS[start].frames(y, valid, seed, segment, shared)
+    return griffin_lim.refine(x, mag, 2 * (y.shape[2] - 1), iterations, workers)
