@@ -146,8 +146,9 @@ SKIP_NOTE = "Many files: outputs already there and complete are skipped (rerun t
 FORCE_HELP = "Overwrite an existing output."
 PHASE_HELP = (
     "Spectral mode: Griffin-Lim iterations the decoder runs after its phase-gradient start, stored in the file "
-    f"[default: {modes.MODES['spectral'].phase_iterations}]. 0 decodes about twice as fast, more rebuild phase closer "
-    "to the coded spectrum."
+    f"(default: {modes.MODES['spectral'].phase_iterations} for mono, "
+    f"{modes.MODES['spectral'].multichannel_phase_iterations} for more channels). 0 decodes about twice as fast as 4, "
+    "more rebuild phase closer to the coded spectrum."
 )
 
 
@@ -206,7 +207,7 @@ def encode(
         raise typer.Exit(many.encode(sources, target, options, force))
     started = time.perf_counter()
     try:
-        with _progress(quiet, chosen.measure) as progress:
+        with _progress(quiet, chosen.measure, "fitting", "steps", closing=True) as progress:
             header = work.encode_path(sources[0], target, options, force=force, progress=progress, warn=warn)
     except DdcodecError as exc:
         raise fail(str(exc)) from None
@@ -256,7 +257,8 @@ def decode(
         raise typer.Exit(many.decode(sources, target, threads, audio_format.value, force))
     started = time.perf_counter()
     try:
-        header = work.decode_path(sources[0], target, threads=threads, force=force)
+        with _progress(quiet, "{:.0f} s of audio", "decoding", "frames", closing=False) as progress:
+            header = work.decode_path(sources[0], target, threads=threads, force=force, progress=progress)
     except DdcodecError as exc:
         raise fail(str(exc)) from None
     status(f"{target}: {header.duration:.2f} s decoded in {time.perf_counter() - started:.2f} s", quiet)
@@ -415,9 +417,10 @@ def evaluate(
 
 
 @contextlib.contextmanager
-def _progress(quiet: bool, measure: str) -> Iterator["Progress | None"]:
-    """Progress of the fit with the mode's fit measure (`measure` formats it): a rich bar on a terminal,
-    a plain line every PLAIN_EVERY_S seconds otherwise (logs of batch jobs); None when quiet."""
+def _progress(quiet: bool, measure: str, doing: str, unit: str, closing: bool) -> Iterator["Progress | None"]:
+    """A progress callback (done, total, value) for `doing` (the fit, with the mode's fit measure, or the
+    decode), `measure` formatting the value: a rich bar on a terminal, a plain line every PLAIN_EVERY_S
+    seconds otherwise (logs of batch jobs, long decodes); None when quiet."""
     if quiet:
         yield None
         return
@@ -425,13 +428,13 @@ def _progress(quiet: bool, measure: str) -> Iterator["Progress | None"]:
 
     console = Console(stderr=True)
     if not console.is_terminal:
-        yield _plain_progress(measure)
+        yield _plain_progress(measure, doing, unit, closing)
         return
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     columns = TextColumn("{task.percentage:>3.0f}%  {task.fields[text]}")
     timers = (TimeElapsedColumn(), TimeRemainingColumn())
-    with Progress(TextColumn("fitting"), BarColumn(), columns, *timers, transient=True, console=console) as bar:
+    with Progress(TextColumn(doing), BarColumn(), columns, *timers, transient=True, console=console) as bar:
         task = bar.add_task("fit", total=None, text="")
         yield lambda done, total, value: bar.update(task, completed=done, total=total, text=measure.format(value))
 
@@ -439,14 +442,16 @@ def _progress(quiet: bool, measure: str) -> Iterator["Progress | None"]:
 PLAIN_EVERY_S = 10.0
 
 
-def _plain_progress(measure: str) -> "Progress":
-    began, last = time.perf_counter(), [time.perf_counter()]
+def _plain_progress(measure: str, doing: str, unit: str, closing: bool) -> "Progress":
+    """Lines every PLAIN_EVERY_S seconds, and one at the end if `closing` (the fit's final measure) or if any
+    was printed (a short decode says nothing before its summary)."""
+    began, last, printed = time.perf_counter(), [time.perf_counter()], [False]
 
     def report(done: int, total: int, value: float) -> None:
         now = time.perf_counter()
-        if now - last[0] >= PLAIN_EVERY_S or done == total:
-            last[0] = now
-            line = f"fitting: {100 * done / total:3.0f}% ({done}/{total} steps), {measure.format(value)}"
+        if now - last[0] >= PLAIN_EVERY_S or (done == total and (printed[0] or closing)):
+            last[0], printed[0] = now, True
+            line = f"{doing}: {100 * done / total:3.0f}% ({done}/{total} {unit}), {measure.format(value)}"
             typer.echo(f"{line}, {now - began:.0f} s", err=True)
 
     return report

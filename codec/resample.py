@@ -9,7 +9,6 @@ import functools
 from collections.abc import Iterable, Iterator
 
 import numpy as np
-from scipy import signal
 
 ZERO_CROSSINGS = 32  # of the sinc on each side: the filter spans 64 coded samples
 PASSBAND = 0.94  # cutoff as a fraction of the coded rate's Nyquist frequency: flat (0.5 dB) to 0.9 of it
@@ -36,6 +35,8 @@ def decimate(audio: np.ndarray, divisor: int) -> np.ndarray:
     """(frames, C) -> (coded_frames, C) float32: the same low-pass (at gain 1), then every D-th sample."""
     h = interpolation_filter(divisor) / divisor
     delay = ZERO_CROSSINGS * divisor
+    from scipy import signal  # here, not at the top: its import takes ~1.3 s, and few files need it
+
     filtered = signal.oaconvolve(np.asarray(audio, np.float64), h[:, None], axes=0)[delay : delay + len(audio)]
     return filtered[::divisor].astype(np.float32)
 
@@ -45,6 +46,8 @@ def interpolate(blocks: Iterable[np.ndarray], divisor: int, frames: int) -> Iter
 
     y[n] = sum_m x[m] h[n + Z*D - m*D] over the coded samples x (zero outside them). Streaming:
     each block is filtered with the last 2Z coded samples before it, so memory stays a block's."""
+    from scipy import signal  # as in decimate
+
     h = interpolation_filter(divisor)
     history = 2 * ZERO_CROSSINGS  # coded samples that still reach the next block's outputs
     delay = ZERO_CROSSINGS * divisor

@@ -12,6 +12,7 @@ import soundfile
 from conftest import DATA, VECTORS
 from typer.testing import CliRunner
 
+from codec import cli
 from codec.cli import app
 
 runner = CliRunner()
@@ -206,6 +207,17 @@ def test_progress_without_a_terminal_is_plain_lines_with_the_modes_measure(tmp_p
     assert result.exit_code == 0
     lines = [line for line in result.stderr.splitlines() if line.startswith("fitting:")]
     assert lines and lines[-1].startswith(f"fitting: 100% (20/20 steps), {measure}")
+
+
+def test_decode_reports_progress_on_long_work_and_nothing_on_short(tmp_path, monkeypatch):
+    source = VECTORS / "tone_spectral_pghi_3ch_11k.ddc"  # 6 segments: 6 blocks
+    short = run("decode", source, tmp_path / "short.wav")
+    assert short.exit_code == 0 and "decoding:" not in short.stderr
+    monkeypatch.setattr(cli, "PLAIN_EVERY_S", 0.0)  # as if every block took longer than a report's interval
+    long = run("decode", source, tmp_path / "long.wav")
+    lines = [line for line in long.stderr.splitlines() if line.startswith("decoding:")]
+    assert long.exit_code == 0 and len(lines) >= 6
+    assert lines[-1].startswith("decoding: 100% (22050/22050 frames), 2 s of audio")
 
 
 def test_info_bytes_shows_where_the_bytes_go():

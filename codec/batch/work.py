@@ -9,11 +9,12 @@ in a process pool or as a Ray task.
 import dataclasses
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import soundfile
 
 import codec
@@ -83,13 +84,31 @@ def encode_path(
     return header
 
 
-def decode_path(source: str, target: str, *, threads: int | None = None, force: bool = False) -> Header:
-    """Decode a .ddc path (or "-") to 16-bit PCM audio in the format the target's extension names."""
+def decode_path(
+    source: str,
+    target: str,
+    *,
+    threads: int | None = None,
+    force: bool = False,
+    progress: Callable[[int, int, float], None] | None = None,
+) -> Header:
+    """Decode a .ddc path (or "-") to 16-bit PCM audio in the format the target's extension names.
+
+    progress: called after each block with (frames done, frames in all, seconds of audio done)."""
     fmt = output_format(target)
     with open_input(source) as fileobj, codec.open(fileobj, threads) as reader:
         with atomic_output(target, force, protect=[source]) as out:
-            write_pcm16(out, reader, reader.sample_rate, reader.channels, fmt)
+            write_pcm16(out, _counted(reader, progress), reader.sample_rate, reader.channels, fmt)
         return reader.header
+
+
+def _counted(reader: codec.Reader, progress: Callable[[int, int, float], None] | None) -> Iterator[np.ndarray]:
+    done = 0
+    for block in reader:
+        yield block
+        done += len(block)
+        if progress is not None:
+            progress(done, reader.frames, done / reader.sample_rate)
 
 
 def encode_job(job: Job, options: EncodeOptions, force: bool) -> Outcome:

@@ -52,7 +52,7 @@ def encode_stream(
     # What the encoder found about noise goes in the header (version 3) for `ddcodec info`; the decoder ignores it.
     notes = {} if noise is None else {"denoised": int(denoised), "snr_estimate": snr_estimate(noise.snr_db)}
     peak = limit.peak_code(audio) if mode.limits_peak else 0  # the original's, before any decimation
-    search = mode.phase_search(options.phase_iterations)
+    search = mode.phase_search(channels, options.phase_iterations)
     overhead = header_bytes(version_for(shape.synthesis, bool(notes), divisor, peak, search))
     levels, payload = _quantize_within(weights, int(bitrate * frames / sample_rate / 8), overhead)
     return pack.write(

@@ -56,9 +56,9 @@ class Mode(abc.ABC):
         """The most this mode spends; a higher target is clamped to it."""
         return MAX_BITS_PER_SAMPLE * sample_rate * channels
 
-    def phase_search(self, iterations: int | None = None) -> tuple[int, int]:
-        """(phase, phase_iterations) of its headers (formats/ddc.md §7), with `iterations` instead of its
-        default if given; a mode without phase keeps version 2's."""
+    def phase_search(self, channels: int = 1, iterations: int | None = None) -> tuple[int, int]:
+        """(phase, phase_iterations) of its headers for audio of `channels` channels (formats/ddc.md §7), with
+        `iterations` instead of its default if given; a mode without phase keeps version 2's."""
         return LEGACY_PHASE
 
     def rate_divisor(self, bitrate: float, sample_rate: int, channels: int) -> int:

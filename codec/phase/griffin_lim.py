@@ -1,5 +1,7 @@
 """Fast Griffin-Lim (Perraudin, Balazs & Søndergaard 2013) with one phase shared by the channels (§7 step 3)."""
 
+import math
+
 import numba
 import numpy as np
 
@@ -9,21 +11,33 @@ MOMENTUM = 0.99
 
 
 @numba.njit(cache=True, nogil=True)
-def _share(target: np.ndarray, mag: np.ndarray, out: np.ndarray) -> None:
-    """out[c] = mag[c] * s / |s| with s = sum_c target[c] (a factor 1 where s is 0), all (C, F, B)."""
-    channels, frames, bins = target.shape
+def _step(projected: np.ndarray, previous: np.ndarray, mag: np.ndarray, momentum: float, out: np.ndarray) -> None:
+    """out = SHARE(projected + momentum (projected - previous)), all (C, F, B); `out` may be `previous`.
+
+    SHARE(T)[c] = mag[c] T_sum / |T_sum| with T_sum = sum_c T[c] (a factor 1 where T_sum is 0); T in the
+    arrays' precision, T_sum and |T_sum| in double. Bin loops innermost: they vectorize."""
+    channels, frames, bins = projected.shape
+    re = np.empty(bins)
+    im = np.empty(bins)
     for t in range(frames):
+        re[:] = 0.0
+        im[:] = 0.0
+        for c in range(channels):
+            for b in range(bins):
+                p = projected[c, t, b]
+                target = (p - previous[c, t, b]) * momentum + p
+                re[b] += target.real
+                im[b] += target.imag
         for b in range(bins):
-            total = target[0, t, b]
-            for c in range(1, channels):
-                total += target[c, t, b]
-            size = abs(total)
+            size = math.sqrt(re[b] * re[b] + im[b] * im[b])
             if size != 0:
-                total /= size
+                re[b] /= size
+                im[b] /= size
             else:
-                total = 1
-            for c in range(channels):
-                out[c, t, b] = mag[c, t, b] * total
+                re[b], im[b] = 1.0, 0.0
+        for c in range(channels):
+            for b in range(bins):
+                out[c, t, b] = mag[c, t, b] * complex(re[b], im[b])
 
 
 def share(z: np.ndarray, mag: np.ndarray) -> np.ndarray:
@@ -31,21 +45,18 @@ def share(z: np.ndarray, mag: np.ndarray) -> np.ndarray:
 
     A shared phase keeps the channels as coherent as the input's (a phase per channel decorrelated
     near-mono stereo to r = 0.04)."""
-    _share(z, mag, z)
+    _step(z, z, mag, 0.0, z)  # with no momentum the target is z itself
     return z
 
 
 def refine(x: np.ndarray, mag: np.ndarray, n_fft: int, iterations: int, workers: int) -> np.ndarray:
     """`iterations` fast Griffin-Lim steps from the frames `x` (C, F, B; SHARE already applied, overwritten):
     project each channel onto consistent spectrograms, extrapolate, SHARE. Works in x's precision,
-    in three complex buffers: a segment's search holds about 7 arrays of its size."""
+    in two complex buffers and the projection: a segment's search holds about 6 arrays of its size."""
     previous = np.zeros_like(x)
-    momentum = x.real.dtype.type(MOMENTUM)
+    momentum = x.real.dtype.type(MOMENTUM)  # the target in x's precision
     for _ in range(iterations):
         projected = spectrum.stft(spectrum.istft(x, n_fft, workers), n_fft, workers)
-        # target = projected + momentum * (projected - previous), built in previous's buffer
-        target = np.subtract(projected, previous, out=previous)
-        target *= momentum
-        target += projected
-        x, previous = share(target, mag), projected
+        _step(projected, previous, mag, momentum, previous)
+        x, previous = previous, projected
     return x
