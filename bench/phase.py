@@ -25,7 +25,7 @@ from codec import bitstream, metrics, phase, resample, spectrum
 from codec.audio_io import to_pcm16
 
 RATES = {"speech": (24, 12), "music": (64,)}
-SEARCHES = ((phase.GRIFFIN_LIM, 32), *((phase.PGHI, k) for k in (0, 2, 4, 8, 16)))
+SEARCHES = ((phase.GRIFFIN_LIM, 32), *((phase.PGHI, k) for k in (0, 1, 2, 4, 8, 16)))
 
 
 def label(search: tuple[int, int]) -> str:

@@ -5,7 +5,6 @@ SplitMix64 is used because it is a few lines of integer arithmetic that any
 language reproduces exactly; no library's random distribution code is involved.
 """
 
-import numba
 import numpy as np
 
 _GAMMA = np.uint64(0x9E3779B97F4A7C15)
@@ -13,27 +12,14 @@ _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
 
 
-@numba.njit(cache=True, nogil=True)
-def splitmix64_at(seed: np.uint64, index: int) -> np.uint64:
-    """Output number `index` (from 1) of SplitMix64 started from `seed`: its state after `index` steps, mixed.
-    uint64 arithmetic wraps modulo 2**64, which is the algorithm."""
-    z = seed + np.uint64(index) * _GAMMA
-    z = (z ^ (z >> np.uint64(30))) * _MIX1
-    z = (z ^ (z >> np.uint64(27))) * _MIX2
-    return z ^ (z >> np.uint64(31))
-
-
-@numba.njit(cache=True, nogil=True)
-def _splitmix64(seed: np.uint64, count: int) -> np.ndarray:
-    out = np.empty(count, np.uint64)
-    for i in range(count):
-        out[i] = splitmix64_at(seed, i + 1)
-    return out
-
-
 def splitmix64(seed: int, count: int) -> np.ndarray:
     """The first `count` outputs of SplitMix64 started from `seed`, as uint64."""
-    return _splitmix64(np.uint64(seed), count)
+    index = np.arange(1, count + 1, dtype=np.uint64)
+    with np.errstate(over="ignore"):  # wrap-around modulo 2**64 is the algorithm
+        z = np.uint64(seed) + index * _GAMMA
+        z = (z ^ (z >> np.uint64(30))) * _MIX1
+        z = (z ^ (z >> np.uint64(27))) * _MIX2
+    return z ^ (z >> np.uint64(31))
 
 
 def uniform(seed: int, count: int) -> np.ndarray:
@@ -46,16 +32,20 @@ def input_noise(seed: int, width: int, length: int) -> np.ndarray:
     return uniform(seed, width * length).reshape(width, length)
 
 
-def start_stream(seed: int, segment: int) -> np.uint64:
-    """The SplitMix64 seed of segment `segment`'s start phases: seed + 2**32 (segment + 1), which no file's
-    input noise uses."""
-    return np.uint64((seed + ((segment + 1) << 32)) % 2**64)
+def _start_draws(seed: int, segment: int, shape: tuple[int, ...]) -> np.ndarray:
+    """Segment `segment`'s start draws u, row-major in `shape`, from the stream seeded with
+    seed + 2**32 (segment + 1), which no file's input noise uses."""
+    return uniform((seed + ((segment + 1) << 32)) % 2**64, int(np.prod(shape))).reshape(shape)
 
 
 def start_phase(seed: int, segment: int, shape: tuple[int, ...]) -> np.ndarray:
-    """Unit complex numbers exp(2 pi i u) starting segment `segment`'s phase search, row-major in `shape`.
+    """Unit complex numbers exp(2 pi i u) starting segment `segment`'s phase search (versions 2 to 4).
 
     A random start, unlike phase 0, is no symmetric fixed point that rounding could tip either way.
     """
-    u = uniform(int(start_stream(seed, segment)), int(np.prod(shape)))
-    return np.exp(2j * np.pi * u).reshape(shape)
+    return np.exp(2j * np.pi * _start_draws(seed, segment, shape))
+
+
+def start_angle(seed: int, segment: int, shape: tuple[int, ...]) -> np.ndarray:
+    """The angles 2 pi u of the same draws (version 5: where phase-gradient integration does not reach)."""
+    return 2.0 * np.pi * _start_draws(seed, segment, shape)

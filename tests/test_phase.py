@@ -51,7 +51,8 @@ def test_a_steady_tone_advances_its_phase_at_its_own_frequency(frequency_bins):
     tone = (0.5 * np.sin(2 * np.pi * frequency_bins * rate / N * t))[:, None]
     y = log_magnitudes(tone)
     by_bin = np.ascontiguousarray(y.transpose(0, 2, 1))
-    angle = pghi.angles(by_bin, y.shape[1], np.zeros((0, BINS)), np.uint64(1), 1 / spectrum.OVERLAP_FACTOR, 5.0)
+    start = noise.start_angle(1, 0, (y.shape[1], BINS))
+    angle = pghi.angles(by_bin, y.shape[1], start, 0, 1 / spectrum.OVERLAP_FACTOR, 5.0)
     peak = round(frequency_bins)
     steps = np.diff(angle[10:-10, peak].astype(np.float64))
     expected = 2 * np.pi * frequency_bins * hop / N
@@ -63,12 +64,13 @@ def test_given_frames_keep_their_phase_and_quiet_cells_their_random_start(speech
     by_bin = np.ascontiguousarray(speech.transpose(0, 2, 1))
     frames = speech.shape[1]
     given = np.random.default_rng(0).uniform(0, 2 * np.pi, (8, BINS))
-    stream = noise.start_stream(seed=5, segment=2)
-    angle = pghi.angles(by_bin, frames, given, stream, 1 / spectrum.OVERLAP_FACTOR, 5.0)
+    random = noise.start_angle(5, 2, (frames, BINS))
+    start = random.copy()
+    start[:8] = given
+    angle = pghi.angles(by_bin, frames, start, 8, 1 / spectrum.OVERLAP_FACTOR, 5.0)
     np.testing.assert_allclose(angle[:8], given, atol=1e-6)
     g = speech[0].clip(max=np.log(N))
     quiet = g < g.max() - 5.0
-    random = 2 * np.pi * noise.uniform(int(stream), frames * BINS).reshape(frames, BINS)
     assert quiet[8:].sum() > 1000
     np.testing.assert_allclose(angle[8:][quiet[8:]], random[8:][quiet[8:]], atol=1e-5)
     assert not np.allclose(angle[8:][~quiet[8:]], random[8:][~quiet[8:]], atol=1e-3)

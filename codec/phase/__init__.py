@@ -50,10 +50,11 @@ class GradientStart(Start):
         self, y: np.ndarray, valid: int, seed: int, segment: int, shared: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         n_fft = 2 * (y.shape[2] - 1)
-        shared_angle = np.angle(shared.sum(axis=0)).astype(np.float64)
-        stream = noise.start_stream(seed, segment)
+        start = noise.start_angle(seed, segment, y.shape[1:])
+        start[: shared.shape[1]] = np.angle(shared.sum(axis=0))
         by_bin = np.ascontiguousarray(y.transpose(0, 2, 1))  # (C, B, L): the networks' own layout
-        angle = pghi.angles(by_bin, valid, shared_angle, stream, 1 / spectrum.OVERLAP_FACTOR, pghi.TOLERANCE)
+        hop_ratio = 1 / spectrum.OVERLAP_FACTOR
+        angle = pghi.angles(by_bin, valid, start, shared.shape[1], hop_ratio, pghi.TOLERANCE)
         mag = spectrum.magnitude(y.astype(np.float32), n_fft)
         mag[:, valid:] = 0.0
         x = np.empty(mag.shape, np.complex64)

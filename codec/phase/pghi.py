@@ -22,8 +22,6 @@ import math
 import numba
 import numpy as np
 
-from codec.noise import splitmix64_at
-
 LAMBDA = 0.25645
 TOLERANCE = 5.0  # natural-log units (43 dB) under the segment's loudest cell; quieter cells keep their start
 LEVELS = 256
@@ -48,18 +46,10 @@ def _gradients(g: np.ndarray, t: int, b: int) -> tuple[float, float]:
 
 
 @numba.njit(cache=True, nogil=True)
-def _random_angle(stream: np.uint64, cell: int) -> float:
-    """2 pi u for the cell's draw u (row-major, from 1) of the segment's start stream (§7 step 2)."""
-    return 2.0 * np.pi * float(splitmix64_at(stream, cell + 1) >> np.uint64(11)) * 2.0**-53
-
-
-@numba.njit(cache=True, nogil=True)
-def integrate(
-    g: np.ndarray, phase: np.ndarray, known: int, valid: int, hop_ratio: float, stream: np.uint64, tolerance: float
-) -> None:
-    """In place: `phase` (frames, bins) holds the given phases of its first `known` frames; every other cell
-    of the first `valid` frames that has a magnitude (G > ln(N 2**-15)) within `tolerance` of the loudest
-    gets the phase integrated along G (frames, bins), and the rest their random start angle (§7 step 2).
+def integrate(g: np.ndarray, phase: np.ndarray, known: int, valid: int, hop_ratio: float, tolerance: float) -> None:
+    """In place: `phase` (frames, bins) holds the given phases of its first `known` frames and the start angles
+    of the rest; every other cell of the first `valid` frames that has a magnitude (G > ln(N 2**-15)) within
+    `tolerance` of the loudest gets the phase integrated along G (frames, bins), and the rest keep theirs.
 
     Order (formats/ddc.md §7.1): the given cells above the tolerance enter the queue first, row-major.
     Then, repeatedly, the last cell entered at the highest non-empty level leaves it and passes its phase to
@@ -118,7 +108,6 @@ def integrate(
                 break
             cell = order[next_start]
             reached[cell] = True
-            flat_phase[cell] = _random_angle(stream, cell)
         else:
             cell = head[top]
             head[top] = below[cell]
@@ -149,9 +138,6 @@ def integrate(
             below[j] = head[level[j]]
             head[level[j]] = j
             top = max(top, level[j])
-    for i in range(cells):
-        if not reached[i]:
-            flat_phase[i] = _random_angle(stream, i)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -172,16 +158,13 @@ def _loudness(y: np.ndarray, valid: int) -> np.ndarray:
 
 
 @numba.njit(cache=True, nogil=True)
-def angles(
-    y: np.ndarray, valid: int, shared_angle: np.ndarray, stream: np.uint64, hop_ratio: float, tolerance: float
-) -> np.ndarray:
-    """The phase (L, B) shared by the channels of log-magnitudes y (C, B, L), in [0, 2 pi) as float32: the
-    first frames continue `shared_angle` (O, B), the others are integrated along G (_loudness) or random."""
+def angles(y: np.ndarray, valid: int, angle: np.ndarray, known: int, hop_ratio: float, tolerance: float) -> np.ndarray:
+    """The phase (L, B) shared by the channels of log-magnitudes y (C, B, L), in [0, 2 pi) as float32, from
+    `angle` (L, B; overwritten): its first `known` frames are given, the others hold start angles that the
+    integration along G (_loudness) replaces where it reaches."""
     g = _loudness(y, valid)
     frames, bins = g.shape
-    angle = np.empty((frames, bins))
-    angle[: shared_angle.shape[0]] = shared_angle
-    integrate(g, angle, shared_angle.shape[0], min(valid, frames), hop_ratio, stream, tolerance)
+    integrate(g, angle, known, min(valid, frames), hop_ratio, tolerance)
     out = np.empty((frames, bins), np.float32)
     for t in range(frames):
         for b in range(bins):
