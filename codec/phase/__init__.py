@@ -17,8 +17,7 @@ from codec.phase import griffin_lim, pghi
 class Start:
     """How a segment's phase search begins, and so the precision its iterations need."""
 
-    name: str
-    summary: str
+    name: str  # as `ddcodec info` shows it
 
     def frames(
         self, y: np.ndarray, valid: int, seed: int, segment: int, shared: np.ndarray
@@ -63,12 +62,11 @@ class GradientStart(Start):
         return x, mag
 
 
-GRIFFIN_LIM = 0  # the start of versions 2 to 4
+GRIFFIN_LIM, PGHI = 0, 1  # `phase` bytes: the start of versions 2 to 4, and phase-gradient integration
 STARTS: dict[int, Start] = {
-    GRIFFIN_LIM: RandomStart("random", "seeded random phases (versions 2 to 4)"),
-    1: GradientStart("pghi", "phase-gradient heap integration"),
+    GRIFFIN_LIM: RandomStart("random"),
+    PGHI: GradientStart("pghi"),
 }
-PGHI = 1
 LEGACY_ITERATIONS = 32  # Griffin-Lim iterations of versions 2 to 4
 
 
