@@ -10,7 +10,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from codec import noise, spectrum
-from codec.phase import griffin_lim, pghi
+
+# griffin_lim and pghi are imported where they run: they load numba (about 0.5 s), which only the decoding of a
+# spectral file needs, not `import codec`, `ddcodec info` or a waveform file.
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,8 @@ class RandomStart(Start):
     def frames(
         self, y: np.ndarray, valid: int, seed: int, segment: int, shared: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
+        from codec.phase import griffin_lim
+
         mag = spectrum.magnitude(y, 2 * (y.shape[2] - 1))
         mag[:, valid:] = 0.0
         x = np.broadcast_to(noise.start_phase(seed, segment, mag.shape[1:]), mag.shape).copy()
@@ -48,12 +52,14 @@ class GradientStart(Start):
     def frames(
         self, y: np.ndarray, valid: int, seed: int, segment: int, shared: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
+        from codec.phase import pghi
+
         n_fft = 2 * (y.shape[2] - 1)
         start = noise.start_angle(seed, segment, y.shape[1:])
         start[: shared.shape[1]] = np.angle(shared.sum(axis=0))
         by_bin = np.ascontiguousarray(y.transpose(0, 2, 1))  # (C, B, L): the networks' own layout
         hop_ratio = 1 / spectrum.OVERLAP_FACTOR
-        angle = pghi.angles(by_bin, valid, start, shared.shape[1], hop_ratio, pghi.TOLERANCE)
+        angle = pghi.angles(by_bin, valid, start, shared.shape[1], hop_ratio, TOLERANCE)
         mag = spectrum.magnitude(y.astype(np.float32), n_fft)
         mag[:, valid:] = 0.0
         x = np.empty(mag.shape, np.complex64)
@@ -68,6 +74,7 @@ STARTS: dict[int, Start] = {
     PGHI: GradientStart("pghi"),
 }
 LEGACY_ITERATIONS = 32  # Griffin-Lim iterations of versions 2 to 4
+TOLERANCE = 5.0  # natural-log units (43 dB) under a segment's loudest cell: quieter cells keep their start
 
 
 def rebuild(
@@ -75,5 +82,7 @@ def rebuild(
 ) -> np.ndarray:
     """Complex frames (C, L, B) of log-magnitudes y (C, L, B), the first `valid` of them audio, with one phase
     shared by the channels (§7 steps 1-3)."""
+    from codec.phase import griffin_lim
+
     x, mag = STARTS[start].frames(y, valid, seed, segment, shared)
     return griffin_lim.refine(x, mag, 2 * (y.shape[2] - 1), iterations, workers)

@@ -23,7 +23,6 @@ import numba
 import numpy as np
 
 LAMBDA = 0.25645
-TOLERANCE = 5.0  # natural-log units (43 dB) under the segment's loudest cell; quieter cells keep their start
 LEVELS = 256
 
 
