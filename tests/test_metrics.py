@@ -40,6 +40,17 @@ def test_align_undoes_a_codec_delay(speech, delay):
     assert aligned.shape == speech.shape and np.array_equal(aligned[inner], speech[inner])
 
 
+def test_align_leaves_a_signal_with_no_waveform_to_line_up_where_it_is(speech):
+    # A spectral decode keeps the magnitudes, not the waveform: here the same magnitudes with random phases.
+    from codec import spectrum
+
+    frames = spectrum.stft(np.concatenate([np.zeros(384), speech[:, 0], np.zeros(512)]), 512)
+    angles = np.random.default_rng(3).uniform(0, 2 * np.pi, frames.shape)
+    rebuilt = spectrum.istft(np.abs(frames) * np.exp(1j * angles), 512)[384 : 384 + len(speech), None]
+    assert rebuilt.shape == speech.shape
+    assert np.array_equal(metrics.align(speech, rebuilt, RATE), rebuilt)  # no spurious lag
+
+
 def test_score_reports_every_metric_and_pesq_stoi_rank_noise(speech):
     pytest.importorskip("pystoi")
     noisy = speech + 0.05 * np.random.default_rng(2).standard_normal(speech.shape)
