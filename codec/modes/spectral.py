@@ -47,9 +47,10 @@ class Spectral(Mode):
     narrow_channels: int = 1
     # How the decoder rebuilds phase (format version 5): a phase-gradient (PGHI) start, then fast Griffin-Lim
     # iterations. Measured on the same weights (bench/RESULTS.md, "Phase"): on the 7 dev speech clips 4
-    # iterations rebuild true magnitudes at PESQ-WB 4.34 (32 from a random start: 4.27) and decode 9x as fast;
-    # on the 8 stereo music clips LSD is the same after 1, 2 or 4 (1.25) and each stereo iteration costs twice
-    # a mono one, so files with more channels get 1 (0 gave LSD 1.31).
+    # iterations rebuild true magnitudes at PESQ-WB 4.34 (32 from a random start: 4.27) and decode 6x as fast;
+    # on coded speech they score 2.65 at 24 kbps (the old search 2.71) and 2.10 at 12 kbps (2.04). On the 8
+    # stereo music clips LSD is 1.28 after 1 iteration and 1.27 after 2 or 4 (the old search 1.27, none 1.33),
+    # and each stereo iteration costs twice a mono one, so files with more channels get 1.
     phase_start: int = phase.PGHI
     phase_iterations: int = 4
     multichannel_phase_iterations: int = 1
