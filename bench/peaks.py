@@ -8,8 +8,6 @@ Reports each decode's peak against the original's in dB, samples at 16-bit full 
 of the 16-bit PCM that `ddcodec decode` writes.
 """
 
-import dataclasses
-import io
 import time
 
 import numpy as np
@@ -26,8 +24,7 @@ TARGETS = {"speech": 24, "music": 64}
 def measure(clip: Clip, iterations: int | None) -> dict:
     kbps = TARGETS[clip.category]
     data = codec.encode(clip.audio, clip.rate, bitrate=kbps * 1000, iterations=iterations)
-    header = codec.read_header(io.BytesIO(data))
-    unlimited = bitstream.pack_header(dataclasses.replace(header, peak=0)) + data[header.size :]
+    unlimited = bitstream.rewrite_header(data, peak=0)
     peak = float(np.abs(clip.audio).max())
     row = {"clip": clip.name, "kbps": kbps, "peak": round(peak, 3)}
     for name, encoded in (("free", unlimited), ("limited", data)):

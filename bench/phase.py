@@ -10,10 +10,9 @@ scored as the 16-bit PCM that `ddcodec decode` writes: PESQ-WB and STOI for spee
 phase step's ceiling. --cache DIR keeps the encoded files, so a rerun only decodes.
 """
 
-import dataclasses
-import io
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -43,37 +42,53 @@ def encoded(clip: Clip, kbps: int, iterations: int | None, cache: Path | None) -
     return data
 
 
+def row(clip: Clip, kbps: int | str, search: tuple[int, int], reference: np.ndarray, audio: np.ndarray, rate: int):
+    """A result row: `audio` scored against `reference` as the 16-bit PCM that `ddcodec decode` writes."""
+    scores = metrics.score(reference, to_pcm16(audio) / 32768.0, rate, speech=clip.category != "music")
+    rounded = {k: None if scores.get(k) is None else round(scores[k], 3) for k in ("pesq_wb", "stoi", "lsd")}
+    return {"clip": clip.name, "category": clip.category, "kbps": kbps, "search": label(search)} | rounded
+
+
 def decoded(clip: Clip, data: bytes, search: tuple[int, int], kbps: int) -> dict:
-    header = codec.read_header(io.BytesIO(data))
-    changed = dataclasses.replace(header, phase=search[0], phase_iterations=search[1])
-    data = bitstream.pack_header(changed) + data[header.size :]
+    data = bitstream.rewrite_header(data, phase=search[0], phase_iterations=search[1])
     began = time.perf_counter()
     audio, rate = codec.decode(data)
     took = time.perf_counter() - began
-    pcm = to_pcm16(audio) / 32768.0
-    scores = metrics.score(clip.audio, pcm, rate, speech=clip.category != "music")
-    row = {"clip": clip.name, "category": clip.category, "kbps": kbps, "search": label(search)}
-    row |= {k: None if scores.get(k) is None else round(scores[k], 3) for k in ("pesq_wb", "stoi", "lsd")}
-    return row | {"decode_s": round(took, 4), "decode_rtf": round(clip.seconds / took, 1)}
+    return row(clip, kbps, search, clip.audio, audio, rate) | {
+        "decode_s": round(took, 4),
+        "decode_rtf": round(clip.seconds / took, 1),
+    }
 
 
-def true_magnitudes(clip: Clip, search: tuple[int, int]) -> dict:
-    """The search on the original's magnitudes at the rate the codec codes it (24 kbps' band), no network."""
-    divisor = codec.modes.get("spectral").rate_divisor(24_000, clip.rate, clip.audio.shape[1])
+@dataclass(frozen=True)
+class Truth:
+    """A clip at the rate the codec codes it at 24 kbps, and its log-magnitudes (C, F, B): no network."""
+
+    audio: np.ndarray
+    rate: int
+    n_fft: int
+    log_magnitude: np.ndarray
+
+
+def truth(clip: Clip) -> Truth:
+    spectral = codec.modes.get("spectral")
+    divisor = spectral.rate_divisor(24_000, clip.rate, clip.audio.shape[1])
     audio = resample.decimate(clip.audio, divisor) if divisor > 1 else clip.audio
     rate = clip.rate // divisor
-    n_fft = 1 << codec.modes.get("spectral").synthesis(rate)
+    n_fft = 1 << spectral.synthesis(rate)
     channels, bins = audio.shape[1], n_fft // 2 + 1
     log_magnitude = spectrum.analyze(audio, n_fft).reshape(-1, channels, bins).transpose(1, 0, 2)
+    return Truth(audio, rate, n_fft, log_magnitude)
+
+
+def true_magnitudes(clip: Clip, true: Truth, search: tuple[int, int]) -> dict:
+    """The search on the original's own magnitudes: the phase step's ceiling."""
+    channels, count, bins = true.log_magnitude.shape
     no_frames = np.zeros((channels, 0, bins), np.complex128)
-    count = log_magnitude.shape[1]
-    frames = phase.rebuild(log_magnitude, count, *search, 0, 0, no_frames, spectrum.ALL_CORES)
-    hop = n_fft // spectrum.OVERLAP_FACTOR
-    out = spectrum.istft(frames, n_fft)[:, n_fft - hop : n_fft - hop + len(audio)].T
-    pcm = to_pcm16(out) / 32768.0
-    scores = metrics.score(audio, pcm, rate, speech=clip.category != "music")
-    row = {"clip": clip.name, "category": clip.category, "kbps": "true", "search": label(search)}
-    return row | {k: None if scores.get(k) is None else round(scores[k], 3) for k in ("pesq_wb", "stoi", "lsd")}
+    frames = phase.rebuild(true.log_magnitude, count, *search, 0, 0, no_frames, spectrum.ALL_CORES)
+    skip = true.n_fft - true.n_fft // spectrum.OVERLAP_FACTOR  # the leading padding of spectrum.analyze
+    out = spectrum.istft(frames, true.n_fft)[:, skip : skip + len(true.audio)].T
+    return row(clip, "true", search, true.audio, out, true.rate)
 
 
 def _stat(group: list[dict], key: str, worst: Callable[[list], float]) -> str:
@@ -112,7 +127,8 @@ def main() -> None:
             data = encoded(clip, kbps, iterations, args.cache)
             rows += [decoded(clip, data, search, kbps) for search in SEARCHES]
         if clip.category == "speech":
-            rows += [true_magnitudes(clip, search) for search in SEARCHES]
+            true = truth(clip)
+            rows += [true_magnitudes(clip, true, search) for search in SEARCHES]
         print(f"{clip.name}: done", flush=True)
     lines = report.preamble("Phase searches, same weights", "bench.phase", time.perf_counter() - began)
     lines += ["Means over clips; worst is the lowest PESQ, the highest LSD, the slowest decode.", ""]

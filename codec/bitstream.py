@@ -12,6 +12,8 @@ Layout (little-endian):
     payload   payload_bytes bytes of one zstd frame (see unpack_payload)
 """
 
+import dataclasses
+import io
 import struct
 import zlib
 from dataclasses import astuple, dataclass, fields
@@ -273,6 +275,13 @@ def pack_header(header: Header, version: int | None = None) -> bytes:
     layout = _LAYOUTS.get(version, _LAYOUTS[1])
     head = _PREFIX.pack(MAGIC, version) + layout.pack(*astuple(header)[: len(VERSION_FIELDS.get(version, FIELDS))])
     return head + _CRC.pack(zlib.crc32(head))
+
+
+def rewrite_header(data: bytes, **changes: int) -> bytes:
+    """A whole file with header fields changed and its header CRC resealed, the payload as it was; unvalidated.
+    The version follows from the new fields (benchmarks and tests decode the same weights another way)."""
+    header = read_header(io.BytesIO(data))
+    return pack_header(dataclasses.replace(header, **changes)) + data[header.size :]
 
 
 def write(header: Header, payload: bytes, fileobj: BinaryIO) -> None:

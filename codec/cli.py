@@ -435,7 +435,7 @@ def _progress(quiet: bool, measure: str, doing: str, unit: str, closing: bool) -
     columns = TextColumn("{task.percentage:>3.0f}%  {task.fields[text]}")
     timers = (TimeElapsedColumn(), TimeRemainingColumn())
     with Progress(TextColumn(doing), BarColumn(), columns, *timers, transient=True, console=console) as bar:
-        task = bar.add_task("fit", total=None, text="")
+        task = bar.add_task(doing, total=None, text="")
         yield lambda done, total, value: bar.update(task, completed=done, total=total, text=measure.format(value))
 
 
@@ -452,7 +452,7 @@ def _plain_progress(measure: str, doing: str, unit: str, closing: bool) -> "Prog
         if now - last[0] >= PLAIN_EVERY_S or (done == total and (printed[0] or closing)):
             last[0], printed[0] = now, True
             line = f"{doing}: {100 * done / total:3.0f}% ({done}/{total} {unit}), {measure.format(value)}"
-            typer.echo(f"{line}, {now - began:.0f} s", err=True)
+            say(f"{line}, {now - began:.0f} s")
 
     return report
 

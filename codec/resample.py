@@ -26,13 +26,8 @@ def interpolation_filter(divisor: int) -> np.ndarray:
     return h
 
 
-def coded_frames(frames: int, divisor: int) -> int:
-    """Samples per channel at the coded rate: ceil(frames / D)."""
-    return -(-frames // divisor)
-
-
 def decimate(audio: np.ndarray, divisor: int) -> np.ndarray:
-    """(frames, C) -> (coded_frames, C) float32: the same low-pass (at gain 1), then every D-th sample."""
+    """(frames, C) -> (ceil(frames / D), C) float32: the same low-pass (at gain 1), then every D-th sample."""
     h = interpolation_filter(divisor) / divisor
     delay = ZERO_CROSSINGS * divisor
     from scipy import signal  # here, not at the top: its import takes ~1.3 s, and few files need it

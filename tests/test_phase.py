@@ -79,7 +79,7 @@ def test_given_frames_keep_their_phase_and_quiet_cells_their_random_start(speech
 def test_frames_past_the_end_are_silent(speech):
     valid = speech.shape[1] - 20
     frames = phase.rebuild(speech, valid, phase.PGHI, 2, 0, 0, np.zeros((1, 0, BINS)), 1)
-    start, _ = phase.STARTS[phase.PGHI].frames(speech, valid, 0, 0, np.zeros((1, 0, BINS)))
+    start, _ = phase.STARTS[phase.PGHI].frames(speech, N, valid, 0, 0, np.zeros((1, 0, BINS)))
     assert not start[:, valid:].any() and not frames[:, valid:].any()
 
 

@@ -22,11 +22,11 @@ class Start:
     name: str  # as `ddcodec info` shows it
 
     def frames(
-        self, y: np.ndarray, valid: int, seed: int, segment: int, shared: np.ndarray
+        self, y: np.ndarray, n_fft: int, valid: int, seed: int, segment: int, shared: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        """(start frames X, magnitudes M), both (C, L, B), from log-magnitudes y (C, L, B) whose first `valid`
-        frames are audio (§7 steps 1-2); X's first frames continue `shared` (C, O, B), the previous segment's
-        frames that this one overlaps. The iterations run in X's precision."""
+        """(start frames X, magnitudes M), both (C, L, B), from log-magnitudes y (C, L, B) of an n_fft-point STFT
+        whose first `valid` frames are audio (§7 steps 1-2); X's first frames continue `shared` (C, O, B), the
+        previous segment's frames that this one overlaps. The iterations run in X's precision."""
         raise NotImplementedError
 
 
@@ -34,12 +34,11 @@ class RandomStart(Start):
     """Versions 2 to 4: 32 iterations from a random start need double precision (single moved a tone by 28 LSB)."""
 
     def frames(
-        self, y: np.ndarray, valid: int, seed: int, segment: int, shared: np.ndarray
+        self, y: np.ndarray, n_fft: int, valid: int, seed: int, segment: int, shared: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         from codec.phase import griffin_lim
 
-        mag = spectrum.magnitude(y, 2 * (y.shape[2] - 1))
-        mag[:, valid:] = 0.0
+        mag = _magnitudes(y, n_fft, valid, np.float64)
         x = np.broadcast_to(noise.start_phase(seed, segment, mag.shape[1:]), mag.shape).copy()
         x[:, : shared.shape[1]] = shared
         return griffin_lim.share(x, mag), mag
@@ -50,18 +49,16 @@ class GradientStart(Start):
     tolerance in single precision."""
 
     def frames(
-        self, y: np.ndarray, valid: int, seed: int, segment: int, shared: np.ndarray
+        self, y: np.ndarray, n_fft: int, valid: int, seed: int, segment: int, shared: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         from codec.phase import pghi
 
-        n_fft = 2 * (y.shape[2] - 1)
         start = noise.start_angle(seed, segment, y.shape[1:])
         start[: shared.shape[1]] = np.angle(shared.sum(axis=0))
         by_bin = np.ascontiguousarray(y.transpose(0, 2, 1))  # (C, B, L): the networks' own layout
         hop_ratio = 1 / spectrum.OVERLAP_FACTOR
         angle = pghi.angles(by_bin, valid, start, shared.shape[1], hop_ratio, TOLERANCE)
-        mag = spectrum.magnitude(y.astype(np.float32), n_fft)
-        mag[:, valid:] = 0.0
+        mag = _magnitudes(y, n_fft, valid, np.float32)
         x = np.empty(mag.shape, np.complex64)
         np.multiply(mag, np.cos(angle), out=x.real)
         np.multiply(mag, np.sin(angle), out=x.imag)
@@ -84,5 +81,14 @@ def rebuild(
     shared by the channels (§7 steps 1-3)."""
     from codec.phase import griffin_lim
 
-    x, mag = STARTS[start].frames(y, valid, seed, segment, shared)
-    return griffin_lim.refine(x, mag, 2 * (y.shape[2] - 1), iterations, workers)
+    n_fft = 2 * (y.shape[2] - 1)
+    x, mag = STARTS[start].frames(y, n_fft, valid, seed, segment, shared)
+    return griffin_lim.refine(x, mag, n_fft, iterations, workers)
+
+
+def _magnitudes(y: np.ndarray, n_fft: int, valid: int, dtype: type) -> np.ndarray:
+    """§7 step 1 in `dtype`, (C, L, B) in y's memory order (a transposing copy costs more than it saves):
+    M = max(exp(min(y, ln N)) - N 2**-15, 0), and 0 in the frames from `valid` on (padding past the end)."""
+    mag = spectrum.magnitude(y.astype(dtype, copy=False), n_fft)
+    mag[:, valid:] = 0.0
+    return mag

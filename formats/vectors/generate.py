@@ -67,8 +67,7 @@ def encode_valid(name: str) -> bytes:
     # Version 4: the peak limit at work (§9): the stored peak set a quarter as high, so the limit bends the peaks.
     if name == "digit_spectral_limited_8k":
         data = encoded(digit, digit_rate, bitrate=16_000, seed=13, iterations=quick)
-        header = codec.read_header(io.BytesIO(data))
-        return bitstream.pack_header(dataclasses.replace(header, peak=header.peak // 4)) + data[header.size :]
+        return bitstream.rewrite_header(data, peak=codec.read_header(io.BytesIO(data)).peak // 4)
     # Version 5: phase-gradient start and a few single-precision iterations (§7.1), at the encoder's defaults.
     if name == "speech_spectral_pghi_16k":
         speech, speech_rate = soundfile.read(DATA / "speech_198-209-0000_2s.flac", dtype="float32")
