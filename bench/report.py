@@ -13,7 +13,7 @@ import numpy as np
 
 from bench.clips import BUNDLED
 
-METRICS = ("snr_db", "si_sdr_db", "lsd", "pesq_wb", "stoi")
+METRICS = ("snr_db", "si_sdr_db", "lsd", "pesq_wb", "stoi", "zimtohrli_mos")
 
 
 def machine() -> str:

@@ -378,7 +378,8 @@ def evaluate(
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the scores as JSON.")] = False,
 ) -> None:
-    """Score TEST against REFERENCE: SNR, SI-SDR, LSD, PESQ-WB and STOI (these two need the eval extra), kbps.
+    """Score TEST against REFERENCE: SNR, SI-SDR, LSD, PESQ-WB, STOI and Zimtohrli MOS (the last three need the
+    eval extra), kbps.
 
     TEST is aligned to REFERENCE by cross-correlation and resampled to its rate
     first; a .ddc is scored as the 16-bit PCM that `decode` writes. kbps and the
