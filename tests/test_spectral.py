@@ -75,7 +75,9 @@ def test_griffin_lim_rebuilds_speech_from_its_magnitudes_and_joins_leave_no_seam
     [
         ("digit_0_jackson.wav", 16_000, 1.3),
         ("speech_198-209-0000_2s.flac", 24_000, 1.1),
-        ("trumpet_1s.flac", 48_000, 1.6),
+        # The loudness-weighted fit spends less on cells near the floor, which LSD counts at full weight: 1.55 ->
+        # 1.67 here at 300 steps, where the 10 s music clips at 64 kbps moved by 0.02 (bench/RESULTS.md).
+        ("trumpet_1s.flac", 48_000, 1.75),
     ],
 )
 def test_spectral_round_trip_meets_rate_and_spectral_distance(name, bitrate, lsd_ceiling):
@@ -104,7 +106,7 @@ def test_short_segments_join_within_a_real_encode():
     header = codec.read_header(io.BytesIO(data))
     decoded, _ = codec.decode(data)
     assert header.segments > 3 and header.overlap > 0
-    assert lsd(speech, decoded) < 1.2
+    assert lsd(speech, decoded) < 1.3  # 1.24 with the loudness-weighted fit (uniform: 1.19)
 
 
 @pytest.mark.parametrize("rate", [1000, 8000, 16000, 44100, 96000, 384000])
@@ -141,3 +143,34 @@ def test_channels_share_one_phase_so_near_mono_stereo_stays_coherent():
     before = np.corrcoef(trumpet.T)[0, 1]
     after = np.corrcoef(decoded.T.astype(np.float64))[0, 1]
     assert before > 0.9 and after > 0.8  # one phase per channel gave about 0.05 on the corpus music
+
+
+def test_fit_weight_counts_loud_cells_more_with_mean_one_and_none_on_padding():
+    target = np.random.default_rng(5).standard_normal((2, 6, 10)).astype(np.float32)
+    mask = np.ones((2, 10), np.float32)
+    mask[1, 7:] = 0  # the last segment's padding
+    weight = SPECTRAL.fit_weight(target, mask)
+    assert weight.shape == target.shape and (weight[1, :, 7:] == 0).all()
+    for s in range(2):
+        valid = mask[s] > 0
+        assert weight[s][:, valid].mean() == pytest.approx(1.0, rel=1e-5)
+        order = np.argsort(target[s][:, valid], axis=None)
+        assert (np.diff(weight[s][:, valid].flatten()[order]) > 0).all()  # louder, more
+    uniform = dataclasses.replace(SPECTRAL, loudness_weight=0.0).fit_weight(target, mask)
+    assert np.allclose(uniform, np.broadcast_to(mask[:, None, :], target.shape))
+
+
+def test_loudness_weighting_fits_the_loud_cells_closer():
+    speech, rate = load("speech_198-209-0000_2s.flac")
+    n_fft = 512
+    truth = spectrum.analyze(speech.astype(np.float64), n_fft)
+    loud = truth > np.quantile(truth, 0.9)  # the cells that carry what is heard
+
+    def loud_error(mode) -> float:
+        out = io.BytesIO()
+        encode_stream(speech, rate, out, EncodeOptions(bitrate=24_000, iterations=SHORT), mode=mode)
+        decoded = codec.decode(out.getvalue())[0].astype(np.float64)
+        return float(np.sqrt(np.mean(np.square(spectrum.analyze(decoded, n_fft) - truth)[loud])))
+
+    uniform, weighted = loud_error(dataclasses.replace(SPECTRAL, loudness_weight=0.0)), loud_error(SPECTRAL)
+    assert weighted < 0.9 * uniform, (weighted, uniform)

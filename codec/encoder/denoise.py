@@ -90,11 +90,20 @@ def estimate(log_magnitudes: np.ndarray, shape: Shape, channels: int) -> NoiseEs
 class NoiseAwareError:
     """The fit error of one batch of spectral segments with the noise explained away.
 
-    Called as error(output, target, mask, step) like codec.modes.base.squared_error; output and
-    target are standardized (S, rows, L), so Y = output * scale + offset is the log-magnitude.
+    Called as error(output, target, weight, step) like codec.modes.base.squared_error; output and
+    target are standardized (S, rows, L), so Y = output * scale + offset is the log-magnitude. `weight`
+    (Mode.fit_weight; None: the mask) weighs each cell's error in both phases, as in the plain fit.
     """
 
-    def __init__(self, batch: SegmentBatch, noise: NoiseEstimate, shape: Shape, iterations: int, device: str) -> None:
+    def __init__(
+        self,
+        batch: SegmentBatch,
+        noise: NoiseEstimate,
+        shape: Shape,
+        iterations: int,
+        device: str,
+        weight: np.ndarray | None = None,
+    ) -> None:
         def tensor(a: np.ndarray) -> torch.Tensor:
             return torch.as_tensor(np.asarray(a, np.float32), device=device)
 
@@ -110,12 +119,13 @@ class NoiseAwareError:
         x = torch.exp(self.log_mag) - self.eps
         gain = torch.sqrt((1 - self.pn / x.square().clamp_min(1e-30)).clamp_min(GAIN_FLOOR**2))
         self.warm = (torch.log(gain * x + self.eps) - self.off) / self.sc * mask  # power-subtracted target
-        self.weight = (mask / self.sc.square()).expand_as(self.log_mag).contiguous()
+        weighed = mask if weight is None else tensor(weight)  # Mode.fit_weight: what each cell's error counts
+        self.weight = (weighed / self.sc.square()).expand_as(self.log_mag).contiguous()
         self.mask = mask.expand_as(self.log_mag).contiguous()
 
-    def __call__(self, output: torch.Tensor, target: torch.Tensor, mask: torch.Tensor, step: int) -> torch.Tensor:
+    def __call__(self, output: torch.Tensor, target: torch.Tensor, weight: torch.Tensor, step: int) -> torch.Tensor:
         if step < self.switch:
-            return ((output - self.warm).square() * mask).sum()
+            return ((output - self.warm).square() * weight).sum()
         return _NoiseAwareLoss.apply(output, self)
 
 

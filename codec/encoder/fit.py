@@ -19,7 +19,7 @@ from codec.layout import NORM_EPS, input_length
 from codec.modes.base import FitConfig
 from codec.noise import input_noise
 
-FitError = Callable[[Any, Any, Any, int], Any]  # (output, target, mask, step) -> summed error (Mode.fit_error)
+FitError = Callable[[Any, Any, Any, int], Any]  # (output, target, weight, step) -> summed error (Mode.fit_error)
 
 
 def resolve_device(device: str) -> str:
@@ -89,6 +89,7 @@ def fit_networks(
     config: FitConfig,
     error: FitError,
     progress: Callable[[int, float], None] | None = None,
+    weight: np.ndarray | None = None,
 ) -> list[np.ndarray]:
     """Fit one network per segment to `target`.
 
@@ -96,6 +97,7 @@ def fit_networks(
     mask: (S, L) with 1 where a sample counts in the loss, 0 for padding.
     error: the mode's fit error, summed over valid positions; normalized here by the target's energy.
     progress: called as progress(step, relative_error) every few steps: the error over the target's energy.
+    weight: what the error weighs each value by (Mode.fit_weight), broadcastable to target; None: the mask.
     Returns the float32 weights in bitstream order, each (S, *shape).
     """
     device = torch.device(config.device)
@@ -105,12 +107,13 @@ def fit_networks(
     z = torch.from_numpy(input_noise(seed, width, input_length(length, depth))).float().to(device)
     y = torch.from_numpy(target).float().to(device)
     m = torch.from_numpy(mask).float().to(device)[:, None, :]
+    w = m if weight is None else torch.from_numpy(np.asarray(weight, np.float32)).to(device)
     energy = (y.square() * m).sum().clamp_min(1e-12)
 
     opt = torch.optim.Adam(weights, lr=config.lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, config.iterations, eta_min=config.lr * config.lr_floor)
     for step in range(config.iterations):
-        err = error(forward(weights, z, depth), y, m, step)
+        err = error(forward(weights, z, depth), y, w, step)
         opt.zero_grad(set_to_none=True)
         (err / energy).backward()
         opt.step()

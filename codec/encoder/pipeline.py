@@ -109,12 +109,13 @@ def _fit(
             if progress is not None:
                 progress(done + step, total, mode.fit_measure(relative, batch.scale))
 
+        weight = mode.fit_weight(batch.target, batch.mask)
         fit = functools.partial(fit_networks, batch.target, batch.mask, shape.width, shape.depth, seed, config)
         noisy = noise is not None and noise.applied
-        fitted = fit(denoise.NoiseAwareError(batch, noise, shape, config.iterations, config.device) if noisy
-                     else mode.fit_error, report)  # fmt: skip
+        fitted = fit(denoise.NoiseAwareError(batch, noise, shape, config.iterations, config.device, weight) if noisy
+                     else mode.fit_error, report, weight)  # fmt: skip
         if noisy and not all(np.isfinite(w).all() for w in fitted):
-            denoised, fitted = False, fit(mode.fit_error, report)
+            denoised, fitted = False, fit(mode.fit_error, report, weight)
         parts.append(batch.fold_gain(fitted, mode.silent_bias))
     return [np.concatenate(tensors) for tensors in zip(*parts, strict=True)], denoised
 

@@ -32,9 +32,10 @@ class FitConfig:
     device: str = "cpu"
 
 
-def squared_error(output: Any, target: Any, mask: Any, step: int) -> Any:
-    """Masked summed squared error; tensors (S, rows, L), mask (S, 1, L); the same at every step."""
-    return ((output - target).square() * mask).sum()
+def squared_error(output: Any, target: Any, weight: Any, step: int) -> Any:
+    """Weighted summed squared error; tensors (S, rows, L), weight broadcastable to them (zero on padding); the
+    same at every step."""
+    return ((output - target).square() * weight).sum()
 
 
 class Mode(abc.ABC):
@@ -80,9 +81,14 @@ class Mode(abc.ABC):
         `scale` is the RMS the segments' targets were divided by."""
         return float(10 * np.log10(1 / max(relative_error, 1e-30)))
 
-    def fit_error(self, output: Any, target: Any, mask: Any, step: int) -> Any:
-        """The error the fit minimizes at `step`, summed over valid positions (torch tensors)."""
-        return squared_error(output, target, mask, step)
+    def fit_weight(self, target: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """How much each value's squared error counts in the fit, broadcastable to target (S, rows, L), with mean 1
+        over each segment's valid values: here the mask (S, 1, L), every value alike."""
+        return mask[:, None, :]
+
+    def fit_error(self, output: Any, target: Any, weight: Any, step: int) -> Any:
+        """The error the fit minimizes at `step` (torch tensors), `weight` as fit_weight gives it."""
+        return squared_error(output, target, weight, step)
 
     def values_per_segment(self, header: Header) -> int:
         """Float64 values the decoder holds per segment of a run (sizes its runs to bound memory)."""
