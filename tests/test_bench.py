@@ -57,6 +57,15 @@ def test_denoise_quick_scores_every_method_in_every_condition(tmp_path):
     assert (tmp_path / "denoise.png").stat().st_size > 1000
 
 
+def test_loudness_quick_scores_speech_and_music_at_each_weight(tmp_path):
+    rows = quick("bench.loudness", tmp_path / "loudness")
+    tried = {(r["category"], float(r["weight"])) for r in rows}
+    assert tried == {(c, w) for c in ("speech", "music") for w in (0, 0.2)}
+    assert {int(r["kbps"]) for r in rows if r["category"] == "speech"} == {6, 12, 24}
+    assert all(1 <= float(r["score"]) <= 5 for r in rows if r["category"] == "music")  # Zimtohrli's MOS
+    assert all(float(r["lsd"]) > 0 for r in rows)
+
+
 def test_speed_quick_measures_both_directions(tmp_path):
     rows = quick("bench.speed", tmp_path / "speed")
     assert [row["mode"] for row in rows] == ["spectral", "waveform"]

@@ -1,0 +1,85 @@
+"""The spectral fit's loudness weight against quality on every dev speech and music clip (issue 12, "perceptual loss").
+
+    python -m bench.loudness --corpus ../shared/corpus --out bench/results/loudness
+
+The fit weighs each cell's squared log error by exp(w t), t the cell's standardized log-magnitude
+(codec/modes/spectral.py, `loudness_weight`); w = 0 is the uniform L2 fit of earlier versions. Each weight
+codes every dev speech clip (10 s excerpts) at 6, 12 and 24 kbps with seeds 0 and 1, and every dev music
+clip at 64 kbps with seed 0, in the default mode otherwise. Speech is scored by PESQ-WB, music by the
+Zimtohrli MOS (LSD beside both); each decode as the 16-bit PCM that `ddcodec decode` writes.
+"""
+
+import dataclasses
+import io
+import time
+
+import numpy as np
+
+import codec
+from bench import report
+from bench.clips import Clip, load_clips
+from codec import metrics, modes
+from codec.audio_io import to_pcm16
+from codec.encoder.pipeline import encode_stream
+from codec.options import EncodeOptions
+
+WEIGHTS = (0.0, 0.2, 0.4, 0.6, 0.8)
+SPEECH_KBPS, SPEECH_SEEDS = (6, 12, 24), (0, 1)
+MUSIC_KBPS, MUSIC_SEEDS = (64,), (0,)
+SCORE = {"speech": "pesq_wb", "music": "zimtohrli_mos"}
+
+
+def scored(clip: Clip, weight: float, kbps: int, seed: int, iterations: int | None) -> dict:
+    mode = dataclasses.replace(modes.get("spectral"), loudness_weight=weight)
+    out = io.BytesIO()
+    began = time.perf_counter()
+    options = EncodeOptions(bitrate=kbps * 1000, seed=seed, iterations=iterations)
+    encode_stream(clip.audio, clip.rate, out, options, mode=mode)
+    took = time.perf_counter() - began
+    decoded = to_pcm16(codec.decode(out.getvalue())[0]) / 32768.0
+    scores = metrics.score(clip.audio, decoded, clip.rate, speech=clip.category == "speech")
+    row = {"clip": clip.name, "category": clip.category, "weight": weight, "kbps": kbps, "seed": seed}
+    return row | {"score": scores[SCORE[clip.category]], "lsd": scores["lsd"], "encode_s": round(took, 2)}
+
+
+def summary(rows: list[dict]) -> list[str]:
+    """Per category, rate and weight: the score's mean and worst over clips (each clip's mean over seeds), its
+    mean seed spread, and the LSD's mean."""
+    lines = ["| category | kbps | weight | score | mean | worst clip | seed spread | LSD |", "|---" * 8 + "|"]
+    for (category, kbps, weight), group in report.grouped(rows, ("category", "kbps", "weight")).items():
+        clips = report.grouped(group, ("clip",)).values()
+        per_clip = [[r["score"] for r in g if r["score"] is not None] for g in clips]
+        means = [np.mean(s) for s in per_clip if s]
+        spreads = [max(s) - min(s) for s in per_clip if len(s) > 1]
+        spread = f"{np.mean(spreads):.2f}" if spreads else "-"
+        lsd = np.mean([r["lsd"] for r in group])
+        scores = f"{np.mean(means):.2f}", f"{min(means):.2f}"
+        cells = (category, kbps, weight, SCORE[category], *scores, spread, f"{lsd:.3f}")
+        lines.append("| " + " | ".join(map(str, cells)) + " |")
+    return lines
+
+
+def main() -> None:
+    parser = report.parser(__doc__, "loudness")
+    parser.add_argument("--weights", type=float, nargs="+", default=list(WEIGHTS), help="loudness weights to try")
+    args = parser.parse_args()
+    clips = [c for c in load_clips(args.corpus, 0.5 if args.quick else args.excerpt) if c.category in SCORE]
+    if args.quick:  # one clip of each category, two weights
+        clips = [next(c for c in clips if c.category == category) for category in SCORE]
+    weights = args.weights[:2] if args.quick else args.weights
+    iterations = 20 if args.quick else args.iterations
+    plan = {"speech": (SPEECH_KBPS, SPEECH_SEEDS), "music": (MUSIC_KBPS, MUSIC_SEEDS)}
+    began = time.perf_counter()
+    rows = []
+    for weight in weights:
+        for clip in clips:
+            rates, seeds = plan[clip.category]
+            rows += [scored(clip, weight, kbps, seed, iterations) for kbps in rates for seed in seeds]
+        print(f"weight {weight}: done", flush=True)
+    rows.sort(key=lambda r: (r["category"], r["kbps"], r["weight"]))
+    lines = report.preamble("The spectral fit's loudness weight", "bench.loudness", time.perf_counter() - began)
+    report.write(rows, args.out, lines + summary(rows) + ["", *report.row_table(rows)])
+
+
+if __name__ == "__main__":
+    main()
