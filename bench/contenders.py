@@ -36,6 +36,7 @@ class Coded:
     size: int  # bytes
     encode_s: float
     decode_s: float
+    delay_free: bool = False  # its decoder adds no delay, so it is scored where it is (metrics.score)
 
 
 def ddcodec(
@@ -56,7 +57,7 @@ def ddcodec(
     decoded, _ = codec.decode(data)
     name = f"ddcodec-{mode}" + ("+denoise" if denoise != "off" else "") + ("+fullband" if band != "auto" else "")
     name += f"@{iterations}it" if iterations is not None else ""
-    return Coded(name, decoded, len(data), middle - began, time.perf_counter() - middle)
+    return Coded(name, decoded, len(data), middle - began, time.perf_counter() - middle, delay_free=True)
 
 
 def reference_recipe(clip: Clip, kbps: float, iterations: int) -> Coded:
@@ -64,7 +65,7 @@ def reference_recipe(clip: Clip, kbps: float, iterations: int) -> Coded:
     k = reference.width_for(kbps * 1000 * clip.seconds / 8, clip.audio.shape[1])
     began = time.perf_counter()
     decoded, size = reference.encode(clip.audio, k, iterations)
-    return Coded("reference", decoded, size, time.perf_counter() - began, 0.0)
+    return Coded("reference", decoded, size, time.perf_counter() - began, 0.0, delay_free=True)
 
 
 def _lossy_once(audio: np.ndarray, rate: int, name: str, level: float) -> tuple[bytes, float]:

@@ -158,17 +158,20 @@ def noise_estimate(clip: Clip, kbps: float) -> denoise.NoiseEstimate:
 
 
 # ---------------------------------------------------------------- the noisy set
-def methods(dirty: Clip, kbps: float, iterations: int | None, modes: list[str]) -> dict[str, tuple[np.ndarray, dict]]:
-    """Each method's output and extra columns (kbps: None for the filters, which store nothing)."""
+def methods(
+    dirty: Clip, kbps: float, iterations: int | None, modes: list[str]
+) -> dict[str, tuple[np.ndarray, dict, bool]]:
+    """Each method's output, extra columns (kbps: None for the filters, which store nothing) and whether it may be
+    delayed (only the lossy codecs are: metrics.score searches their delay)."""
     audio = dirty.audio.astype(np.float64)
-    out: dict[str, tuple[np.ndarray, dict]] = {"noisy input": (dirty.audio, {})}
-    out["wiener"] = (np.stack([scipy_signal.wiener(c, WIENER_SIZE) for c in audio.T], 1), {})
+    out: dict[str, tuple[np.ndarray, dict, bool]] = {"noisy input": (dirty.audio, {}, False)}
+    out["wiener"] = (np.stack([scipy_signal.wiener(c, WIENER_SIZE) for c in audio.T], 1), {}, False)
     for name, output in (
         ("noisereduce", spectral_gating(dirty.audio, dirty.rate)),
         ("logmmse", logmmse(audio, dirty.rate)),
     ):
         if output is not None:
-            out[name] = (output, {})
+            out[name] = (output, {}, False)
     coded = []
     for mode in modes:
         coded.append((contenders.ddcodec(dirty, kbps, iterations, mode), {}))
@@ -181,6 +184,7 @@ def methods(dirty: Clip, kbps: float, iterations: int | None, modes: list[str]) 
         out[c.codec] = (
             c.decoded,
             {"kbps": metrics.bitrate_kbps(c.size, dirty.seconds), "encode_s": c.encode_s} | extra,
+            not c.delay_free,
         )
     return out
 
@@ -228,8 +232,8 @@ def run_noisy(
     rows = []
     for i, (condition, clean, dirty) in enumerate(items):
         input_snr = metrics.snr_db(clean.audio, dirty.audio)
-        for name, (output, extra) in methods(dirty, kbps, iterations, modes).items():
-            scores = metrics.score(clean.audio, output, clean.rate, speech=True)
+        for name, (output, extra, delayed) in methods(dirty, kbps, iterations, modes).items():
+            scores = metrics.score(clean.audio, output, clean.rate, speech=True, search_delay=delayed)
             if not quick or (i == 0 and (name == "noisy input" or "+denoise" in name)):
                 scores |= dnsmos(output, clean.rate)
             rows.append(
@@ -285,7 +289,8 @@ def run_clean(clips: list[Clip], iterations: int | None, save) -> list[dict]:
                     }
                 )
                 continue
-            scores = metrics.score(clip.audio, coded.decoded, clip.rate, speech=clip.category == "speech")
+            speech = clip.category == "speech"
+            scores = metrics.score(clip.audio, coded.decoded, clip.rate, speech, search_delay=False)
             rows.append(
                 {"set": "clean", "clip": clip.name, "condition": f"clean {clip.category}", "category": clip.category}
                 | {"method": method, "target_kbps": kbps, "kbps": metrics.bitrate_kbps(coded.size, clip.seconds)}

@@ -29,7 +29,7 @@ def measure(clip: Clip, iterations: int | None) -> dict:
     row = {"clip": clip.name, "kbps": kbps, "peak": round(peak, 3)}
     for name, encoded in (("free", unlimited), ("limited", data)):
         pcm = to_pcm16(codec.decode(encoded)[0]) / 32768.0
-        scores = metrics.score(clip.audio, pcm, clip.rate, speech=clip.category != "music")
+        scores = metrics.score(clip.audio, pcm, clip.rate, clip.category != "music", search_delay=False)
         row[f"{name}_over_db"] = round(20 * np.log10(np.abs(pcm).max() / peak), 2)
         row[f"{name}_full_scale"] = int(np.sum(np.abs(pcm) >= 32767 / 32768))
         row[f"{name}_lsd"] = round(scores["lsd"], 4)

@@ -44,7 +44,8 @@ def encoded(clip: Clip, kbps: int, iterations: int | None, cache: Path | None) -
 
 def row(clip: Clip, kbps: int | str, search: tuple[int, int], reference: np.ndarray, audio: np.ndarray, rate: int):
     """A result row: `audio` scored against `reference` as the 16-bit PCM that `ddcodec decode` writes."""
-    scores = metrics.score(reference, to_pcm16(audio) / 32768.0, rate, speech=clip.category != "music")
+    speech = clip.category != "music"
+    scores = metrics.score(reference, to_pcm16(audio) / 32768.0, rate, speech, search_delay=False)
     rounded = {k: None if scores.get(k) is None else round(scores[k], 3) for k in ("pesq_wb", "stoi", "lsd")}
     return {"clip": clip.name, "category": clip.category, "kbps": kbps, "search": label(search)} | rounded
 

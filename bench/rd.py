@@ -35,7 +35,8 @@ def sized(clip: Clip, codec: str, target: float | str, size: int) -> dict:
 
 
 def row(clip: Clip, coded: contenders.Coded, target: float) -> dict:
-    scores = metrics.score(clip.audio, coded.decoded, clip.rate, speech=clip.category != "music")
+    speech = clip.category != "music"
+    scores = metrics.score(clip.audio, coded.decoded, clip.rate, speech, search_delay=not coded.delay_free)
     timings = {"encode_s": coded.encode_s, "decode_s": coded.decode_s}
     return sized(clip, coded.codec, target, coded.size) | scores | timings
 

@@ -30,7 +30,7 @@ def rms_db(audio: np.ndarray) -> float:
 def scored(clip: Clip, audio: np.ndarray, seed: int, iterations: int | None) -> dict:
     data = codec.encode(audio, clip.rate, bitrate=KBPS * 1000, seed=seed, iterations=iterations)
     decoded = to_pcm16(codec.decode(data)[0]) / 32768.0
-    scores = metrics.score(audio, decoded, clip.rate)
+    scores = metrics.score(audio, decoded, clip.rate, search_delay=False)
     pesq = scores.get("pesq_wb")
     return {"pesq_wb": None if pesq is None else round(pesq, 3), "lsd": round(scores["lsd"], 3)}
 

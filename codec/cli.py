@@ -381,8 +381,9 @@ def evaluate(
     """Score TEST against REFERENCE: SNR, SI-SDR, LSD, PESQ-WB, STOI and Zimtohrli MOS (the last three need the
     eval extra), kbps.
 
-    TEST is aligned to REFERENCE by cross-correlation and resampled to its rate
-    first; a .ddc is scored as the 16-bit PCM that `decode` writes. kbps and the
+    TEST is resampled to REFERENCE's rate and, unless it is a .ddc (whose decoder
+    adds no delay), aligned to it by cross-correlation first; a .ddc is scored as
+    the 16-bit PCM that `decode` writes. kbps and the
     compression ratio are TEST's size over TEST's duration, for a .ddc or a lossy
     file only (a PCM file's size says nothing about a codec: n/a).
     """
@@ -391,7 +392,8 @@ def evaluate(
     try:
         ref, rate = read_audio(reference)
         data = read_bytes(test)
-        if data[: len(MAGIC)] == MAGIC:
+        ours = data[: len(MAGIC)] == MAGIC
+        if ours:
             with codec.open(io.BytesIO(data)) as reader:
                 decoded, test_rate = to_pcm16(reader.read()) / 32768.0, reader.sample_rate
             coded = True
@@ -400,7 +402,8 @@ def evaluate(
             coded = not is_pcm(data)
         if decoded.shape[1] != ref.shape[1]:
             raise DdcodecError(f"{test} has {decoded.shape[1]} channels, {reference} has {ref.shape[1]}")
-        scores = metrics.score(ref, metrics.resample(decoded, test_rate, rate), rate)
+        # a .ddc decodes with no delay; a lossy or PCM file may be delayed, so its delay is searched
+        scores = metrics.score(ref, metrics.resample(decoded, test_rate, rate), rate, search_delay=not ours)
     except DdcodecError as exc:
         raise fail(str(exc)) from None
     seconds = len(decoded) / test_rate

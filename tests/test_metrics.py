@@ -101,3 +101,12 @@ def test_eval_scores_a_ddc_against_its_source(tmp_path):
 
 def test_eval_refuses_mismatched_channels_in_one_line():
     one_line_error(run("eval", DATA / "digit_0_jackson.wav", DATA / "trumpet_1s.flac"), "channels")
+
+
+def test_score_without_a_delay_search_scores_the_test_where_it_is(speech):
+    delayed = np.concatenate([np.zeros((300, 1)), speech])[: len(speech)]
+    searched = metrics.score(speech, delayed, RATE, speech=False)
+    kept = metrics.score(speech, delayed, RATE, speech=False, search_delay=False)
+    assert searched["snr_db"] > 20 and kept["snr_db"] < 5  # the search undoes the delay; without it, it stays
+    short = metrics.score(speech, delayed[:-500], RATE, speech=False, search_delay=False)
+    assert short["snr_db"] == pytest.approx(kept["snr_db"], abs=0.5)  # cut or padded to the reference's length
