@@ -45,19 +45,19 @@ class Spectral(Mode):
     # everything above the band (LSD 1.61 -> 4.63 at 24 kbps), and no perceptual metric for music says
     # what the listener gains below it.
     narrow_channels: int = 1
+    # The fit weighs each cell's squared log error by exp(loudness_weight * t), t its standardized log-magnitude
+    # (normalized to mean 1 a segment): loud cells, which are what is heard, count more than those near the
+    # floor, which L2 on log-magnitudes otherwise weighs alike. Measured (bench/RESULTS.md, "Loudness-weighted
+    # fit": 7 dev speech clips, seeds 0 and 1; 8 music clips): 0 -> 0.4 took speech PESQ-WB from 2.68 to 3.04
+    # at 24 kbps, 2.10 to 2.22 at 12, 1.43 to 1.62 at 6, and music Zimtohrli at 64 kbps from 4.05 to 4.10.
+    # 0.6 does better at 12 kbps (2.28) and worse on music (3.95); 0.2 worse at 24 kbps (2.92).
+    loudness_weight: float = 0.4
     # How the decoder rebuilds phase (format version 5): a phase-gradient (PGHI) start, then fast Griffin-Lim
     # iterations. Measured on the same weights (bench/RESULTS.md, "Phase"): on the 7 dev speech clips 4
     # iterations rebuild true magnitudes at PESQ-WB 4.34 (32 from a random start: 4.27) and decode 6x as fast;
     # on coded speech they score 2.65 at 24 kbps (the old search 2.71) and 2.10 at 12 kbps (2.04). On the 8
     # stereo music clips LSD is 1.28 after 1 iteration and 1.27 after 2 or 4 (the old search 1.27, none 1.33),
     # and each stereo iteration costs twice a mono one, so files with more channels get 1.
-    # The fit weighs each cell's squared log error by exp(loudness_weight * t), t its standardized log-magnitude
-    # (normalized to mean 1 a segment): loud cells, which are what is heard, count more than those near the
-    # floor, which L2 on log-magnitudes otherwise weighs alike. Measured (bench/RESULTS.md, "Loudness-weighted
-    # fit"; 7 dev speech clips, seeds 0 and 1; 8 music clips): 0.4 took speech PESQ-WB from 2.65 to 3.02 at
-    # 24 kbps and 2.08 to 2.22 at 12, music Zimtohrli at 64 kbps from 4.05 to 4.10. 0.5 and 0.7 do a little
-    # better at 12 kbps (2.28) and worse on music (4.04); 1.0 weighs too hard (2.85 at 24 kbps).
-    loudness_weight: float = 0.4
     phase_start: int = phase.PGHI
     phase_iterations: int = 4
     multichannel_phase_iterations: int = 1
