@@ -149,7 +149,8 @@ def stoi(reference: np.ndarray, test: np.ndarray, sample_rate: int) -> float | N
 def score(
     reference: np.ndarray, test: np.ndarray, sample_rate: int, speech: bool = True, search_delay: bool = True
 ) -> dict[str, float | None]:
-    """Align `test` to `reference` (same rate and channels) and return every metric; PESQ/STOI only for speech.
+    """Every metric of `test` against `reference` (same rate and channels), `test` first aligned to it (`align`)
+    and cut or padded to its length; PESQ/STOI only for speech.
 
     search_delay: False scores `test` where it is, for a decoder known to add no delay. A rebuilt phase can
     correlate best at a lag that means nothing: align() shifted two spectral decodes of lyra_sample2_16kHz by
