@@ -5,7 +5,8 @@
 Every speech clip at 24 and 12 kbps and music clip at 64 kbps (10 s excerpts, default fit) is encoded once;
 its header's `phase` and `phase_iterations` are then rewritten to each search below, so only the phase
 changes. Each is decoded in this process (after a warm-up decode, so numba's compiled kernel is loaded) and
-scored as the 16-bit PCM that `ddcodec decode` writes: PESQ-WB and STOI for speech, LSD for both.
+scored as the 16-bit PCM that `ddcodec decode` writes: PESQ-WB and STOI for speech, LSD and the Zimtohrli
+MOS for both.
 "true" rows run the same search on the original's own magnitudes (one segment, no network): the
 phase step's ceiling. --cache DIR keeps the encoded files, so a rerun only decodes.
 """
@@ -46,7 +47,8 @@ def row(clip: Clip, kbps: int | str, search: tuple[int, int], reference: np.ndar
     """A result row: `audio` scored against `reference` as the 16-bit PCM that `ddcodec decode` writes."""
     speech = clip.category != "music"
     scores = metrics.score(reference, to_pcm16(audio) / 32768.0, rate, speech, search_delay=False)
-    rounded = {k: None if scores.get(k) is None else round(scores[k], 3) for k in ("pesq_wb", "stoi", "lsd")}
+    kept = ("pesq_wb", "stoi", "lsd", "zimtohrli_mos")
+    rounded = {k: None if scores.get(k) is None else round(scores[k], 3) for k in kept}
     return {"clip": clip.name, "category": clip.category, "kbps": kbps, "search": label(search)} | rounded
 
 
@@ -100,13 +102,14 @@ def _stat(group: list[dict], key: str, worst: Callable[[list], float]) -> str:
 def summary(rows: list[dict]) -> list[str]:
     """Mean and worst clip per category, rate and search."""
     head = "| category | kbps | search | clips | PESQ-WB mean / worst | STOI mean | LSD mean / worst |"
-    lines = [head + " decode x real time mean / slowest |", "|" + "---|" * 8]
+    lines = [head + " Zimtohrli mean / worst | decode x real time mean / slowest |", "|" + "---|" * 9]
     for (category, kbps, search), group in report.grouped(rows, ("category", "kbps", "search")).items():
         stoi = [r["stoi"] for r in group if r.get("stoi") is not None]
         cells = (
             _stat(group, "pesq_wb", min),
             f"{np.mean(stoi):.3f}" if stoi else "-",
             _stat(group, "lsd", max),
+            _stat(group, "zimtohrli_mos", min),
             _stat(group, "decode_rtf", min),
         )
         lines.append(f"| {category} | {kbps} | {search} | {len(group)} | " + " | ".join(cells) + " |")
