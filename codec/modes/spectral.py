@@ -41,9 +41,8 @@ class Spectral(Mode):
     # dev speech (bench/RESULTS.md, "Coded band"): at 24 kbps 48 kHz speech went from PESQ-WB 1.19-1.37 to
     # 2.2-3.2, as good as the same clips coded at 16 kHz; at 6 kbps 16 kHz speech from 1.04-1.16 to 1.47-1.68.
     narrow: tuple[tuple[float, int], ...] = ((16_000, 8_000), (32_000, 16_000))
-    # Files with more channels keep the full band: measured only by LSD, stereo music coded narrower lost
-    # everything above the band (LSD 1.61 -> 4.63 at 24 kbps), and no perceptual metric for music says
-    # what the listener gains below it.
+    # Files with more channels keep the full band: the 8 dev music clips (stereo) coded narrower score lower by
+    # Zimtohrli as well as by LSD: 2.22 against 2.74 at 24 kbps, 3.58 against 3.88 at 48 (bench/RESULTS.md).
     narrow_channels: int = 1
     # The fit weighs each cell's squared log error by exp(loudness_weight * t), t its standardized log-magnitude
     # (normalized to mean 1 a segment): loud cells, which are what is heard, count more than those near the
