@@ -161,17 +161,17 @@ def noise_estimate(clip: Clip, kbps: float) -> denoise.NoiseEstimate:
 def methods(
     dirty: Clip, kbps: float, iterations: int | None, modes: list[str]
 ) -> dict[str, tuple[np.ndarray, dict, bool]]:
-    """Each method's output, extra columns (kbps: None for the filters, which store nothing) and whether it may be
-    delayed (only the lossy codecs are: metrics.score searches their delay)."""
+    """Each method's output, extra columns (kbps: None for the filters, which store nothing) and whether it adds no
+    delay (as contenders.Coded.delay_free; only the lossy codecs delay, and metrics.score searches their delay)."""
     audio = dirty.audio.astype(np.float64)
-    out: dict[str, tuple[np.ndarray, dict, bool]] = {"noisy input": (dirty.audio, {}, False)}
-    out["wiener"] = (np.stack([scipy_signal.wiener(c, WIENER_SIZE) for c in audio.T], 1), {}, False)
+    out: dict[str, tuple[np.ndarray, dict, bool]] = {"noisy input": (dirty.audio, {}, True)}
+    out["wiener"] = (np.stack([scipy_signal.wiener(c, WIENER_SIZE) for c in audio.T], 1), {}, True)
     for name, output in (
         ("noisereduce", spectral_gating(dirty.audio, dirty.rate)),
         ("logmmse", logmmse(audio, dirty.rate)),
     ):
         if output is not None:
-            out[name] = (output, {}, False)
+            out[name] = (output, {}, True)
     coded = []
     for mode in modes:
         coded.append((contenders.ddcodec(dirty, kbps, iterations, mode), {}))
@@ -184,7 +184,7 @@ def methods(
         out[c.codec] = (
             c.decoded,
             {"kbps": metrics.bitrate_kbps(c.size, dirty.seconds), "encode_s": c.encode_s} | extra,
-            not c.delay_free,
+            c.delay_free,
         )
     return out
 
@@ -232,8 +232,8 @@ def run_noisy(
     rows = []
     for i, (condition, clean, dirty) in enumerate(items):
         input_snr = metrics.snr_db(clean.audio, dirty.audio)
-        for name, (output, extra, delayed) in methods(dirty, kbps, iterations, modes).items():
-            scores = metrics.score(clean.audio, output, clean.rate, speech=True, search_delay=delayed)
+        for name, (output, extra, delay_free) in methods(dirty, kbps, iterations, modes).items():
+            scores = metrics.score(clean.audio, output, clean.rate, speech=True, search_delay=not delay_free)
             if not quick or (i == 0 and (name == "noisy input" or "+denoise" in name)):
                 scores |= dnsmos(output, clean.rate)
             rows.append(

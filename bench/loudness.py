@@ -19,7 +19,7 @@ import codec
 from bench import report
 from bench.clips import Clip, load_clips
 from codec import metrics, modes
-from codec.audio_io import to_pcm16
+from codec.audio_io import as_written
 from codec.encoder.pipeline import encode_stream
 from codec.options import EncodeOptions
 
@@ -36,7 +36,7 @@ def scored(clip: Clip, weight: float, kbps: int, seed: int, iterations: int | No
     options = EncodeOptions(bitrate=kbps * 1000, seed=seed, iterations=iterations)
     encode_stream(clip.audio, clip.rate, out, options, mode=mode)
     took = time.perf_counter() - began
-    decoded = to_pcm16(codec.decode(out.getvalue())[0]) / 32768.0
+    decoded = as_written(codec.decode(out.getvalue())[0])
     scores = metrics.score(clip.audio, decoded, clip.rate, clip.category == "speech", search_delay=False)
     row = {"clip": clip.name, "category": clip.category, "weight": weight, "kbps": kbps, "seed": seed}
     return row | {"score": scores[SCORE[clip.category]], "lsd": scores["lsd"], "encode_s": round(took, 2)}

@@ -16,7 +16,7 @@ import codec
 from bench import report
 from bench.clips import Clip, load_clips
 from codec import bitstream, metrics
-from codec.audio_io import to_pcm16
+from codec.audio_io import as_written
 
 TARGETS = {"speech": 24, "music": 64}
 
@@ -28,7 +28,7 @@ def measure(clip: Clip, iterations: int | None) -> dict:
     peak = float(np.abs(clip.audio).max())
     row = {"clip": clip.name, "kbps": kbps, "peak": round(peak, 3)}
     for name, encoded in (("free", unlimited), ("limited", data)):
-        pcm = to_pcm16(codec.decode(encoded)[0]) / 32768.0
+        pcm = as_written(codec.decode(encoded)[0])
         scores = metrics.score(clip.audio, pcm, clip.rate, clip.category != "music", search_delay=False)
         row[f"{name}_over_db"] = round(20 * np.log10(np.abs(pcm).max() / peak), 2)
         row[f"{name}_full_scale"] = int(np.sum(np.abs(pcm) >= 32767 / 32768))

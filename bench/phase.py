@@ -22,7 +22,7 @@ import codec
 from bench import report
 from bench.clips import Clip, load_clips
 from codec import bitstream, metrics, phase, resample, spectrum
-from codec.audio_io import to_pcm16
+from codec.audio_io import as_written
 
 RATES = {"speech": (24, 12), "music": (64,)}
 SEARCHES = ((phase.GRIFFIN_LIM, 32), *((phase.PGHI, k) for k in (0, 1, 2, 4, 8, 16)))
@@ -46,7 +46,7 @@ def encoded(clip: Clip, kbps: int, iterations: int | None, cache: Path | None) -
 def row(clip: Clip, kbps: int | str, search: tuple[int, int], reference: np.ndarray, audio: np.ndarray, rate: int):
     """A result row: `audio` scored against `reference` as the 16-bit PCM that `ddcodec decode` writes."""
     speech = clip.category != "music"
-    scores = metrics.score(reference, to_pcm16(audio) / 32768.0, rate, speech, search_delay=False)
+    scores = metrics.score(reference, as_written(audio), rate, speech, search_delay=False)
     kept = ("pesq_wb", "stoi", "lsd", "zimtohrli_mos")
     rounded = {k: None if scores.get(k) is None else round(scores[k], 3) for k in kept}
     return {"clip": clip.name, "category": clip.category, "kbps": kbps, "search": label(search)} | rounded

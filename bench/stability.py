@@ -16,7 +16,7 @@ import codec
 from bench import report
 from bench.clips import Clip, load_clips
 from codec import metrics
-from codec.audio_io import to_pcm16
+from codec.audio_io import as_written
 
 KBPS = 24
 SEEDS = (0, 1, 2, 3, 4)
@@ -29,7 +29,7 @@ def rms_db(audio: np.ndarray) -> float:
 
 def scored(clip: Clip, audio: np.ndarray, seed: int, iterations: int | None) -> dict:
     data = codec.encode(audio, clip.rate, bitrate=KBPS * 1000, seed=seed, iterations=iterations)
-    decoded = to_pcm16(codec.decode(data)[0]) / 32768.0
+    decoded = as_written(codec.decode(data)[0])
     scores = metrics.score(audio, decoded, clip.rate, search_delay=False)
     pesq = scores.get("pesq_wb")
     return {"pesq_wb": None if pesq is None else round(pesq, 3), "lsd": round(scores["lsd"], 3)}

@@ -88,6 +88,11 @@ def to_pcm16(samples: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(np.asarray(samples, np.float64) * 32768.0), -32768, 32767).astype(np.int16)
 
 
+def as_written(samples: np.ndarray) -> np.ndarray:
+    """Float samples as `ddcodec decode` writes them: rounded to 16-bit PCM (to_pcm16), read back in [-1, 1)."""
+    return to_pcm16(samples) / 32768.0
+
+
 def output_format(target: str) -> str:
     """libsndfile format name for an output path from its extension (WAV for stdout)."""
     if target == STDIO:

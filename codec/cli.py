@@ -21,6 +21,7 @@ import typer
 import codec
 from codec import bitstream, modes
 from codec.audio_io import (
+    as_written,
     audio_from_bytes,
     display_name,
     is_audio_name,
@@ -28,7 +29,6 @@ from codec.audio_io import (
     open_input,
     read_audio,
     read_bytes,
-    to_pcm16,
 )
 from codec.batch import plan, report, run, work
 from codec.bitstream import LEGACY_PHASE, MAGIC, MAX_PHASE_ITERATIONS, MAX_SEED, VERSIONS
@@ -395,7 +395,7 @@ def evaluate(
         ours = data[: len(MAGIC)] == MAGIC
         if ours:
             with codec.open(io.BytesIO(data)) as reader:
-                decoded, test_rate = to_pcm16(reader.read()) / 32768.0, reader.sample_rate
+                decoded, test_rate = as_written(reader.read()), reader.sample_rate
             coded = True
         else:
             decoded, test_rate = audio_from_bytes(data, display_name(test))
