@@ -82,7 +82,7 @@ def measure(clip: Clip, kbps: float, mode: str, iterations: int | None, folder: 
     data = ddc.read_bytes()
     header = codec.read_header(io.BytesIO(data))
     decoded, _ = codec.decode(data)
-    steps = iterations or MODES[mode].fit.iterations
+    steps = iterations or MODES[mode].fit.steps(header.rows)
     return {
         "clip": clip.name,
         "mode": mode,

@@ -33,7 +33,7 @@ from codec.audio_io import (
 from codec.batch import plan, report, run, work
 from codec.bitstream import LEGACY_PHASE, MAGIC, MAX_PHASE_ITERATIONS, MAX_SEED, VERSIONS
 from codec.errors import DdcodecError
-from codec.options import BANDS, DENOISE, DEVICES, EncodeOptions
+from codec.options import BANDS, DENOISE, DEVICES, MAX_EFFORT, EncodeOptions
 from codec.summary import where_bytes_go
 from codec.threads import ENV as THREADS_ENV
 from codec.threads import resolve as resolve_threads
@@ -64,7 +64,18 @@ DENOISE_HELP = (
     "off: code everything."
 )
 MODE_HELP = " ".join(f"{name}: {mode.summary}." for name, mode in modes.MODES.items())
-ITERATIONS_HELP = ", ".join(f"{mode.fit.iterations} {name}" for name, mode in modes.MODES.items())
+
+
+def _default_steps(fit: modes.FitConfig) -> str:
+    light = f" ({fit.light_iterations} for networks of up to {fit.light_rows} rows: mono coded at 16 kHz or less)"
+    return f"{fit.iterations}{light if fit.light_rows else ''}"
+
+
+ITERATIONS_HELP = ", ".join(f"{_default_steps(mode.fit)} {name}" for name, mode in modes.MODES.items())
+EFFORT_HELP = (
+    "The fit's steps as a multiple of the default: 2 takes about twice as long for a little more quality, "
+    f"0.5 half as long; at most {MAX_EFFORT:g}. Give --effort or --iterations, not both."
+)
 _THREADS_DEFAULT = f"(default: ${THREADS_ENV}, else every core; split between --jobs; 1 per Ray task)"
 THREADS_HELP = f"Threads for the fit and the FFTs of each file {_THREADS_DEFAULT}."
 DECODE_THREADS_HELP = f"Threads for the FFTs of each file {_THREADS_DEFAULT}."
@@ -169,6 +180,7 @@ def encode(
     iterations: Annotated[
         int | None, typer.Option(help=f"Fitting steps (more is slower and better; default {ITERATIONS_HELP}).", min=1)
     ] = DEFAULTS.iterations,
+    effort: Annotated[float, typer.Option(help=EFFORT_HELP)] = DEFAULTS.effort,
     threads: Annotated[int | None, typer.Option(help=THREADS_HELP, min=1)] = DEFAULTS.threads,
     denoise: Annotated[Denoise, typer.Option(help=DENOISE_HELP)] = DEFAULT_DENOISE,
     band: Annotated[Band, typer.Option(help=BAND_HELP)] = DEFAULT_BAND,
@@ -190,6 +202,7 @@ def encode(
             seed=seed,
             device=device.value,
             iterations=iterations,
+            effort=effort,
             threads=threads,
             denoise=denoise.value,
             band=band.value,

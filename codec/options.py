@@ -12,6 +12,7 @@ from codec.modes import FitConfig
 
 DEVICES = ("auto", "cpu", "cuda")  # auto: CUDA when torch sees one, else the CPU
 DENOISE = ("auto", "off")
+MAX_EFFORT = 64.0
 BANDS = ("auto", "full")  # auto: the mode may code a narrower band at low bitrates (Mode.rate_divisor)
 
 
@@ -26,7 +27,9 @@ class EncodeOptions:
         spectra and rebuilds phase at decode; "waveform" codes the samples.
     seed : seeds the network input and initialization (stored in the file).
     device : where to fit: "auto" (CUDA when torch sees a GPU, else the CPU), "cpu" or "cuda".
-    iterations : fit steps; None for the mode's default (more is slower and, up to a point, better).
+    iterations : fit steps; None for the mode's default (FitConfig.steps: more is slower and, up to a point, better).
+    effort : the fit's steps as a multiple of the default (1): 2 takes about twice as long for a little more
+        quality (bench/RESULTS.md, "Effort"). Give effort or iterations, not both.
     threads : threads for the fit and the FFTs; None for $DDCODEC_THREADS, else every core.
     denoise : "auto" removes stationary background noise the encoder detects (spectral mode
         only; input it finds clean, 20 dB SNR or more, is coded as with "off"); "off" keeps
@@ -45,6 +48,7 @@ class EncodeOptions:
     seed: int = 0
     device: str = "auto"
     iterations: int | None = None
+    effort: float = 1.0
     threads: int | None = None
     denoise: str = "off"
     band: str = "auto"
@@ -60,6 +64,10 @@ class EncodeOptions:
             raise ValueError(f"device must be one of {', '.join(DEVICES)}, got {self.device!r}")
         if self.iterations is not None and self.iterations < 1:
             raise ValueError(f"iterations must be at least 1, got {self.iterations}")
+        if not 0 < self.effort <= MAX_EFFORT:
+            raise ValueError(f"effort must be in (0, {MAX_EFFORT:g}], got {self.effort:g}")
+        if self.iterations is not None and self.effort != 1:
+            raise ValueError(f"give effort or iterations, not both (got effort {self.effort:g})")
         threads.check(self.threads)
         if self.denoise not in DENOISE:
             raise ValueError(f"denoise must be one of {', '.join(DENOISE)}, got {self.denoise!r}")
@@ -68,7 +76,8 @@ class EncodeOptions:
         if self.phase_iterations is not None and not 0 <= self.phase_iterations <= MAX_PHASE_ITERATIONS:
             raise ValueError(f"phase_iterations must be in [0, {MAX_PHASE_ITERATIONS}], got {self.phase_iterations}")
 
-    def fit_config(self, mode: modes.Mode | None = None) -> FitConfig:
-        """The mode's default fit (options.mode's unless given), with these options' iterations and device."""
+    def fit_config(self, rows: int, mode: modes.Mode | None = None) -> FitConfig:
+        """The mode's default fit (options.mode's unless given) for networks of `rows` output rows, with these
+        options' iterations (or effort) and device."""
         fit = (mode or modes.get(self.mode)).fit
-        return dataclasses.replace(fit, iterations=self.iterations or fit.iterations, device=self.device)
+        return dataclasses.replace(fit, iterations=self.iterations or fit.steps(rows, self.effort), device=self.device)

@@ -22,7 +22,7 @@ VALID = sorted(p for p in VECTORS.glob("*.ddc") if not p.name.startswith("bad_")
 def test_each_mode_reads_back_as_itself_with_its_own_fit_defaults(name):
     digit, rate = load("digit_0_jackson.wav")
     options = EncodeOptions(bitrate=16_000, mode=name, iterations=5)
-    assert options.fit_config() == dataclasses.replace(modes.MODES[name].fit, iterations=5, device="auto")
+    assert options.fit_config(rows=1) == dataclasses.replace(modes.MODES[name].fit, iterations=5, device="auto")
     with codec.open(io.BytesIO(codec.encode(digit, rate, options))) as reader:
         assert reader.mode is modes.MODES[name]
         assert reader.mode.owns(reader.header.synthesis)
@@ -31,8 +31,24 @@ def test_each_mode_reads_back_as_itself_with_its_own_fit_defaults(name):
 
 def test_default_options_take_the_first_mode_and_its_fit():
     assert EncodeOptions().mode == modes.DEFAULT == next(iter(modes.MODES))
-    assert EncodeOptions(device="cpu").fit_config() == modes.MODES[modes.DEFAULT].fit
+    heavy = 2 * 513  # stereo at 44.1 kHz
+    assert EncodeOptions(device="cpu").fit_config(heavy) == modes.MODES[modes.DEFAULT].fit
     assert modes.MODES["spectral"].fit.lr != modes.MODES["waveform"].fit.lr  # so taking the wrong one shows
+
+
+def test_light_networks_take_more_steps_and_effort_scales_them():
+    fit = modes.MODES["spectral"].fit
+    light, heavy = EncodeOptions().fit_config(fit.light_rows), EncodeOptions().fit_config(fit.light_rows + 1)
+    assert light.iterations == fit.light_iterations > heavy.iterations == fit.iterations
+    assert EncodeOptions(effort=2).fit_config(fit.light_rows + 1).iterations == 2 * fit.iterations
+    assert EncodeOptions(effort=1e-6).fit_config(fit.light_rows).iterations == 1
+    assert EncodeOptions(iterations=7).fit_config(fit.light_rows).iterations == 7
+
+
+@pytest.mark.parametrize("changes", [{"effort": 0}, {"effort": -1}, {"effort": 65}, {"effort": 2, "iterations": 9}])
+def test_bad_effort_is_refused_naming_it(changes):
+    with pytest.raises(ValueError, match="effort"):
+        EncodeOptions(**changes)
 
 
 @pytest.mark.parametrize(
@@ -147,3 +163,10 @@ def test_the_reader_repr_and_describe_name_the_mode():
         assert codec.describe(reader.header)["mode"] == "spectral (512-point STFT, pghi phase + 4 iterations)"
     with codec.open(VECTORS / "digit_mono_8k.ddc") as reader:
         assert codec.describe(reader.header)["mode"] == "waveform"
+
+
+def test_an_encode_takes_the_steps_its_rows_and_effort_give():
+    digit, rate = load("digit_0_jackson.wav")  # mono at 8 kHz: 129 rows, a light network
+    totals: set[int] = set()
+    codec.encode_file(digit, rate, io.BytesIO(), EncodeOptions(effort=0.005), lambda done, total, _: totals.add(total))
+    assert totals == {round(modes.MODES["spectral"].fit.light_iterations * 0.005)}

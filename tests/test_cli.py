@@ -114,6 +114,9 @@ def test_usage_errors_exit_2(tmp_path):
     assert run("encode", DATA / "digit_0_jackson.wav", tmp_path / "x.ddc", "--device", "tpu").exit_code == 2
     assert run("encode", DATA / "digit_0_jackson.wav", tmp_path / "x.ddc", "--mode", "mdct").exit_code == 2
     assert run("frobnicate").exit_code == 2
+    both = run("encode", DATA / "digit_0_jackson.wav", tmp_path / "x.ddc", "--effort", "2", "--iterations", "5")
+    assert both.exit_code == 2 and "not both" in both.output
+    assert run("encode", DATA / "digit_0_jackson.wav", tmp_path / "x.ddc", "--effort", "0").exit_code == 2
     assert not (tmp_path / "x.ddc").exists()
 
 

@@ -47,7 +47,8 @@ def encode_stream(
     noise = denoise.estimate(signal, shape, channels) if mode.denoises and options.denoise == "auto" else None
     batches = list(iter_batches(signal, shape, MAX_FIT_WORK, center=mode.center))
     with torch_threads(threads.resolve(options.threads)):
-        config = dataclasses.replace(options.fit_config(mode), device=resolve_device(options.device))
+        config = options.fit_config(batches[0].target.shape[1], mode)
+        config = dataclasses.replace(config, device=resolve_device(config.device))
         weights, denoised = _fit(batches, shape, options.seed, config, mode, noise, progress)
     # What the encoder found about noise goes in the header (version 3) for `ddcodec info`; the decoder ignores it.
     notes = {} if noise is None else {"denoised": int(denoised), "snr_estimate": snr_estimate(noise.snr_db)}

@@ -26,10 +26,19 @@ MAX_BITS_PER_SAMPLE = 16  # no mode spends more than 16-bit PCM (the format's ca
 class FitConfig:
     """How hard to fit; nothing here is needed to decode. Each mode's defaults are its `fit`."""
 
-    iterations: int
+    iterations: int  # steps at effort 1
     lr: float
     lr_floor: float = 0.05  # the cosine decay ends at lr * lr_floor
     device: str = "cpu"
+    # A step costs about in proportion to the rows a network outputs, so networks of at most `light_rows` rows take
+    # `light_iterations` steps instead, in about the time the others take (bench/RESULTS.md, "Effort"). 0: none.
+    light_rows: int = 0
+    light_iterations: int = 0
+
+    def steps(self, rows: int, effort: float = 1.0) -> int:
+        """Fit steps for networks that output `rows` values a position, `effort` times the default."""
+        default = self.light_iterations if rows <= self.light_rows else self.iterations
+        return max(1, round(default * effort))
 
 
 def squared_error(output: Any, target: Any, weight: Any, step: int) -> Any:
