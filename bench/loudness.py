@@ -42,11 +42,11 @@ def scored(clip: Clip, weight: float, kbps: int, seed: int, iterations: int | No
     return row | {"score": scores[SCORE[clip.category]], "lsd": scores["lsd"], "encode_s": round(took, 2)}
 
 
-def summary(rows: list[dict]) -> list[str]:
-    """Per category, rate and weight: the score's mean and worst over clips (each clip's mean over seeds), its
-    mean seed spread, and the LSD's mean."""
-    lines = ["| category | kbps | weight | score | mean | worst clip | seed spread | LSD |", "|---" * 8 + "|"]
-    for (category, kbps, weight), group in report.grouped(rows, ("category", "kbps", "weight")).items():
+def summary(rows: list[dict], varied: str = "weight") -> list[str]:
+    """Per category, rate and `varied` value: the score's mean and worst over clips (each clip's mean over seeds),
+    its mean seed spread, and the LSD's mean."""
+    lines = [f"| category | kbps | {varied} | score | mean | worst clip | seed spread | LSD |", "|---" * 8 + "|"]
+    for (category, kbps, value), group in report.grouped(rows, ("category", "kbps", varied)).items():
         clips = report.grouped(group, ("clip",)).values()
         per_clip = [[r["score"] for r in g if r["score"] is not None] for g in clips]
         means = [np.mean(s) for s in per_clip if s]
@@ -54,7 +54,7 @@ def summary(rows: list[dict]) -> list[str]:
         spread = f"{np.mean(spreads):.2f}" if spreads else "-"
         lsd = np.mean([r["lsd"] for r in group])
         scores = f"{np.mean(means):.2f}", f"{min(means):.2f}"
-        cells = (category, kbps, weight, SCORE[category], *scores, spread, f"{lsd:.3f}")
+        cells = (category, kbps, value, SCORE[category], *scores, spread, f"{lsd:.3f}")
         lines.append("| " + " | ".join(map(str, cells)) + " |")
     return lines
 

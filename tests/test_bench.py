@@ -66,6 +66,14 @@ def test_loudness_quick_scores_speech_and_music_at_each_weight(tmp_path):
     assert all(float(r["lsd"]) > 0 for r in rows)
 
 
+def test_effort_quick_times_and_scores_each_category_at_two_efforts(tmp_path):
+    rows = quick("bench.effort", tmp_path / "effort")
+    tried = {(r["category"], float(r["effort"])) for r in rows}
+    assert tried == {(c, e) for c in ("speech", "music") for e in (0.5, 1)}
+    assert all(float(r["encode_s_per_s"]) > 0 and float(r["lsd"]) > 0 for r in rows)
+    assert "slowest clip" in (tmp_path / "effort.md").read_text()
+
+
 def test_speed_quick_measures_both_directions(tmp_path):
     rows = quick("bench.speed", tmp_path / "speed")
     assert [row["mode"] for row in rows] == ["spectral", "waveform"]
