@@ -16,6 +16,7 @@ import argparse
 import dataclasses
 import io
 import itertools
+import struct
 import time
 import tracemalloc
 import zlib
@@ -31,7 +32,8 @@ from codec.bitstream import VERSION_FIELDS, VERSIONS, Header
 from codec.layout import output_rows
 
 VECTORS = Path(__file__).parent.parent / "formats" / "vectors"
-STRUCT_MAX = {"B": 2**8 - 1, "H": 2**16 - 1, "I": 2**32 - 1, "Q": 2**64 - 1}
+# Each struct code's range: the signed byte (version 6's gain) and the unsigned integers of every other field.
+STRUCT_RANGE = {"b": (-(2**7), 2**7 - 1), **{code: (0, 2 ** (8 * struct.calcsize(code)) - 1) for code in "BHIQ"}}
 MEMORY_PER_SAMPLE, MEMORY_ALLOWANCE = 32, 128 * 2**20  # the promise checked on every decoded case
 Mutator = Callable[[np.random.Generator, bytes], bytes]
 
@@ -76,8 +78,9 @@ def random_bytes(rng: np.random.Generator, data: bytes) -> bytes:
 
 def field_value(rng: np.random.Generator, code: str, low: int, high: int) -> int:
     """An interesting value for a field: its bounds and their neighbours, 0, the type's max, or random."""
-    top = STRUCT_MAX[code]
-    picks = [0, 1, low, high, max(low - 1, 0), min(high + 1, top), top, int(rng.integers(0, min(top, 2**62) + 1))]
+    bottom, top = STRUCT_RANGE[code]
+    anything = int(rng.integers(bottom, min(top, 2**62) + 1))
+    picks = [0, 1, low, high, max(low - 1, bottom), min(high + 1, top), bottom, top, anything]
     return picks[rng.integers(len(picks))]
 
 

@@ -6,8 +6,10 @@ table, used by both the writer (codec/encoder/pack.py) and every reader.
 Layout (little-endian):
     magic     4 bytes  b"\\x89DDC"
     version   u8       1 (waveform synthesis), 2 (spectral synthesis), 3 (either, with encoder notes),
-                       4 (either, coded at a lower rate than it plays at), 5 (spectral, another phase search)
-    header    fixed fields, see FIELDS, then NOTE_FIELDS from version 3, V4_FIELDS from 4, V5_FIELDS in 5
+                       4 (either, coded at a lower rate than it plays at), 5 (spectral, another phase search),
+                       6 (either, with a gain)
+    header    fixed fields, see FIELDS, then NOTE_FIELDS from version 3, V4_FIELDS from 4, V5_FIELDS from 5,
+              V6_FIELDS in 6
     hcrc      u32      CRC-32 of magic + version + header
     payload   payload_bytes bytes of one zstd frame (see unpack_payload)
 """
@@ -29,9 +31,9 @@ from codec.spectrum import frame_count
 MAGIC = b"\x89DDC"
 # Writers pick the oldest version that holds the file (Header.version): 1 for waveform synthesis, 2 for spectral,
 # 3 only when the encoder left notes (NOTE_FIELDS), 4 only for a file coded at a lower rate or with a peak
-# limit (V4_FIELDS), 5 only for a spectral file whose phase search is not version 2's (V5_FIELDS), so older
-# readers still read everything else.
-VERSIONS = (1, 2, 3, 4, 5)
+# limit (V4_FIELDS), 5 only for a spectral file whose phase search is not version 2's (V5_FIELDS), 6 only for a
+# file with a gain (V6_FIELDS), so older readers still read everything else.
+VERSIONS = (1, 2, 3, 4, 5, 6)
 MAX_OUTPUT_SAMPLES = 2**30  # frames x channels: caps what a file can make a decoder allocate
 MAX_SEGMENT_WORK = 2**21  # width x segment_length: caps one segment's activations (the encoder uses < 2**20)
 MAX_PAYLOAD_BYTES = 2**30  # raw and compressed payload
@@ -85,6 +87,10 @@ V5_FIELDS: tuple[tuple[str, str, int, int], ...] = (
     ("phase_iterations", "B", 0, MAX_PHASE_ITERATIONS),
 )
 LEGACY_PHASE = (0, 32)  # (phase, phase_iterations) of every file before version 5
+# Version 6 only: the decoded samples are multiplied by 2**(gain / 8) (§10), so the networks code the audio at a
+# level of the encoder's choosing (the one signed field).
+GAIN_STEPS_PER_OCTAVE = 8
+V6_FIELDS: tuple[tuple[str, str, int, int], ...] = (("gain", "b", -128, 127),)
 # The fields of each version, in file order.
 VERSION_FIELDS = {
     1: FIELDS,
@@ -92,6 +98,7 @@ VERSION_FIELDS = {
     3: FIELDS + NOTE_FIELDS,
     4: FIELDS + NOTE_FIELDS + V4_FIELDS,
     5: FIELDS + NOTE_FIELDS + V4_FIELDS + V5_FIELDS,
+    6: FIELDS + NOTE_FIELDS + V4_FIELDS + V5_FIELDS + V6_FIELDS,
 }
 _PREFIX = struct.Struct("<4sB")
 _LAYOUTS = {v: struct.Struct("<" + "".join(code for _, code, _, _ in f)) for v, f in VERSION_FIELDS.items()}
@@ -107,9 +114,16 @@ def header_bytes(version: int) -> int:
 
 
 def version_for(
-    synthesis: int, has_notes: bool, rate_divisor: int = 1, peak: int = 0, phase: tuple[int, int] = LEGACY_PHASE
+    synthesis: int,
+    has_notes: bool,
+    rate_divisor: int = 1,
+    peak: int = 0,
+    phase: tuple[int, int] = LEGACY_PHASE,
+    gain: int = 0,
 ) -> int:
     """The oldest format version that holds a file with these properties."""
+    if gain:
+        return 6
     if tuple(phase) != LEGACY_PHASE:
         return 5
     return 4 if rate_divisor != 1 or peak else 3 if has_notes else 1 if synthesis == 0 else 2
@@ -142,6 +156,7 @@ class Header:
     peak: int = 0
     phase: int = LEGACY_PHASE[0]
     phase_iterations: int = LEGACY_PHASE[1]
+    gain: int = 0
 
     @property
     def has_notes(self) -> bool:
@@ -150,14 +165,18 @@ class Header:
     @property
     def version(self) -> int:
         """The oldest format version that holds this header."""
-        return version_for(
-            self.synthesis, self.has_notes, self.rate_divisor, self.peak, (self.phase, self.phase_iterations)
-        )
+        phase = (self.phase, self.phase_iterations)
+        return version_for(self.synthesis, self.has_notes, self.rate_divisor, self.peak, phase, self.gain)
 
     @property
     def size(self) -> int:
         """Bytes before the payload: prefix, header fields and header CRC."""
         return header_bytes(self.version)
+
+    @property
+    def gain_factor(self) -> float:
+        """What the decoder multiplies the synthesized samples by (§10): 2**(gain / 8)."""
+        return 2.0 ** (self.gain / GAIN_STEPS_PER_OCTAVE)
 
     @property
     def coded_rate(self) -> int:
@@ -323,6 +342,8 @@ def read_header(fileobj: BinaryIO) -> Header:
         raise FormatError("version 4 with rate_divisor=1 and no peak: it must be version 1, 2 or 3")
     if version == 5 and (header.phase, header.phase_iterations) == LEGACY_PHASE:
         raise FormatError("version 5 with phase=0 and phase_iterations=32: it must be an earlier version")
+    if version == 6 and header.gain == 0:
+        raise FormatError("version 6 with gain=0: it must be an earlier version")
     if version != header.version:
         raise FormatError(f"version {version} does not match synthesis={header.synthesis} (version {header.version})")
     return header

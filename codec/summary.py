@@ -17,6 +17,7 @@ def describe(header: Header) -> dict[str, object]:
         **dataclasses.asdict(header),
         "mode": modes.for_header(header).describe(header),
         "coded_rate_hz": header.coded_rate,
+        "gain_db": round(20 * np.log10(header.gain_factor), 2),  # what the decoder scales the synthesis by (§10)
         "segments": header.segments,
         "denoised": bool(header.denoised),
         "estimated_input_snr_db": header.input_snr_db,

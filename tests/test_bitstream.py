@@ -181,3 +181,17 @@ def test_version_5_carries_the_phase_search_and_only_spectral_files_have_one():
 @pytest.mark.parametrize(("snr", "stored"), [(-250.0, 0), (-0.6, 99), (14.4, 114), (1e9, 254), (float("inf"), 254)])
 def test_snr_estimates_are_stored_in_whole_db_and_clamped(snr, stored):
     assert bitstream.snr_estimate(snr) == stored
+
+
+@pytest.mark.parametrize("gain", [-128, -9, 1, 127])
+def test_version_6_carries_a_signed_gain_the_decoder_multiplies_by(gain):
+    spectral = dataclasses.replace(
+        GOOD, synthesis=9, segment_length=64, overlap=0, width=2, phase=1, phase_iterations=4
+    )
+    gained = dataclasses.replace(spectral, gain=gain)
+    packed = bitstream.pack_header(gained)
+    assert gained.version == 6 and packed[4] == 6 and len(packed) == gained.size == spectral.size + 1
+    assert bitstream.read_header(io.BytesIO(packed)) == gained
+    assert gained.gain_factor == 2.0 ** (gain / 8)
+    assert dataclasses.replace(GOOD, gain=gain).version == 6  # a waveform file may carry one too
+    assert spectral.version == 5  # gain 0 keeps the oldest version that holds the rest

@@ -41,7 +41,7 @@ def test_a_slice_of_the_fuzzer_finds_nothing_and_reaches_the_forward_pass():
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.tuples(*(st.integers(0, fuzz.STRUCT_MAX[code]) for _, code, _, _ in FIELDS)), st.binary(max_size=64))
+@given(st.tuples(*(st.integers(*fuzz.STRUCT_RANGE[code]) for _, code, _, _ in FIELDS)), st.binary(max_size=64))
 def test_any_header_values_under_a_valid_crc_end_in_format_error(values, payload):
     data = bitstream.pack_header(Header(*values)) + payload
     with pytest.raises(codec.FormatError):

@@ -104,7 +104,7 @@ def test_the_encoder_stores_the_phase_search_it_is_asked_for():
     fastest = codec.read_header(io.BytesIO(codec.encode(audio, rate, iterations=5, phase_iterations=0)))
     waveform = codec.read_header(io.BytesIO(codec.encode(audio, rate, iterations=5, mode="waveform")))
     assert (default.version, default.phase, default.phase_iterations) == (
-        5,
+        6,
         phase.PGHI,
         MODES["spectral"].phase_iterations,
     )

@@ -85,7 +85,7 @@ def test_spectral_round_trip_meets_rate_and_spectral_distance(name, bitrate, lsd
     data = codec.encode(audio, rate, bitrate=bitrate, iterations=SHORT, band="full")  # the band: test_band.py
     decoded, decoded_rate = codec.decode(data)
     assert decoded_rate == rate and decoded.shape == audio.shape and np.isfinite(decoded).all()
-    assert codec.read_header(io.BytesIO(data)).version == 5  # the phase-gradient start (§7.1)
+    assert codec.read_header(io.BytesIO(data)).version == 6  # the phase-gradient start (§7.1) and a gain (§10)
     assert 0.9 <= len(data) * 8 * rate / len(audio) / bitrate <= 1.0
     assert lsd(audio, decoded) < lsd_ceiling
 
@@ -174,3 +174,29 @@ def test_loudness_weighting_fits_the_loud_cells_closer():
 
     uniform, weighted = loud_error(dataclasses.replace(SPECTRAL, loudness_weight=0.0)), loud_error(SPECTRAL)
     assert weighted < 0.9 * uniform, (weighted, uniform)
+
+
+def test_a_clip_whole_octaves_louder_or_quieter_codes_to_the_same_weights():
+    speech, rate = load("speech_198-209-0000_2s.flac")
+    files = {scale: codec.encode(speech * scale, rate, iterations=20) for scale in (0.25, 1.0, 2.0)}
+    headers = {scale: codec.read_header(io.BytesIO(data)) for scale, data in files.items()}
+    assert len({data[headers[scale].size :] for scale, data in files.items()}) == 1  # the same payload
+    assert [headers[s].gain - headers[1.0].gain for s in (0.25, 2.0)] == [-16, 8]  # 8 steps an octave (§10)
+    quiet, loud = codec.decode(files[0.25])[0], codec.decode(files[2.0])[0]
+    assert np.array_equal(quiet * 8, loud)  # the decoded audio scales with the gain, exactly
+
+
+def test_the_gain_takes_the_rms_to_the_modes_level_within_the_peak_and_ignores_dc():
+    t = np.arange(16_000) / 16_000
+    tone = np.sin(2 * np.pi * 440 * t)[:, None]  # RMS -3 dBFS
+    for level_db in (-50, -23, -10):
+        audio = tone * 10 ** ((level_db + 3.01) / 20)
+        scaled = audio * 2.0 ** (-SPECTRAL.gain(audio) / 8)
+        assert abs(20 * np.log10(np.sqrt(np.mean(scaled**2))) - SPECTRAL.level_dbfs) <= 0.38  # half a step
+    spiky = np.zeros((16_000, 1))
+    spiky[::4000] = 0.9  # RMS -36 dBFS, peak 0.9: taking it to -23 dBFS would put the peak past 1
+    peak = np.abs(spiky * 2.0 ** (-SPECTRAL.gain(spiky) / 8)).max()
+    assert peak <= 1.0 < peak * 2 ** (1 / 8)  # as close to 1 as the steps allow
+    assert SPECTRAL.gain(tone * 0.01 + 0.005) == SPECTRAL.gain(tone * 0.01)  # DC is not heard (peaks allowing)
+    assert SPECTRAL.gain(np.zeros((100, 2))) == 0 == dataclasses.replace(SPECTRAL, level_dbfs=None).gain(tone)
+    assert SPECTRAL.gain(tone * 1e-12) == -128  # within the field's bounds

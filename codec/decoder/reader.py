@@ -56,6 +56,8 @@ class Reader:
         per_segment = self.mode.values_per_segment(self.header)
         runs = iter_runs(self.header, *self._payload, per_segment)
         blocks = self.mode.blocks(self.header, runs, self._workers)
+        if self.header.gain:  # §10: before the rate conversion and the peak limit
+            blocks = (block * np.float32(self.header.gain_factor) for block in blocks)
         if self.header.rate_divisor > 1:
             blocks = resample.interpolate(blocks, self.header.rate_divisor, self.frames)
         return limit.limited(blocks, self.header.peak)

@@ -28,10 +28,11 @@ def write(
     rate_divisor: int = 1,
     peak: int = 0,
     phase: tuple[int, int] = bitstream.LEGACY_PHASE,
+    gain: int = 0,
 ) -> Header:
     """Write header and payload; returns the header written. notes: the note fields (§1.3), if any;
     rate_divisor: the audio was coded at sample_rate / rate_divisor (§8); peak: the peak limit (§9), 0 for none;
-    phase: (phase, phase_iterations), how spectral synthesis rebuilds phase (§7)."""
+    phase: (phase, phase_iterations), how spectral synthesis rebuilds phase (§7); gain: the gain field (§10)."""
     header = Header(
         sample_rate=sample_rate,
         channels=channels,
@@ -50,6 +51,7 @@ def write(
         peak=peak,
         phase=phase[0],
         phase_iterations=phase[1],
+        gain=gain,
     )
     bitstream.write(header, data, fileobj)
     return header

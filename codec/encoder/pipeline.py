@@ -12,7 +12,7 @@ from typing import BinaryIO
 import numpy as np
 
 from codec import limit, modes, resample, threads
-from codec.bitstream import Header, header_bytes, snr_estimate, version_for
+from codec.bitstream import GAIN_STEPS_PER_OCTAVE, Header, header_bytes, snr_estimate, version_for
 from codec.encoder import denoise, pack
 from codec.encoder.checks import check_audio
 from codec.encoder.fit import fit_networks, resolve_device, torch_threads
@@ -43,7 +43,7 @@ def encode_stream(
     audio = check_audio(audio, sample_rate)
     mode = mode or modes.get(options.mode)
     frames, channels = audio.shape
-    bitrate, divisor, shape, signal = _signal(audio, sample_rate, options, mode)
+    bitrate, divisor, shape, signal, gain = _signal(audio, sample_rate, options, mode)
     noise = denoise.estimate(signal, shape, channels) if mode.denoises and options.denoise == "auto" else None
     batches = list(iter_batches(signal, shape, MAX_FIT_WORK, center=mode.center))
     with torch_threads(threads.resolve(options.threads)):
@@ -54,10 +54,10 @@ def encode_stream(
     notes = {} if noise is None else {"denoised": int(denoised), "snr_estimate": snr_estimate(noise.snr_db)}
     peak = limit.peak_code(audio) if mode.limits_peak else 0  # the original's, before any decimation
     search = mode.phase_search(channels, options.phase_iterations)
-    overhead = header_bytes(version_for(shape.synthesis, bool(notes), divisor, peak, search))
+    overhead = header_bytes(version_for(shape.synthesis, bool(notes), divisor, peak, search, gain))
     levels, payload = _quantize_within(weights, int(bitrate * frames / sample_rate / 8), overhead)
     return pack.write(
-        fileobj, sample_rate, channels, frames, options.seed, shape, levels, payload, notes, divisor, peak, search
+        fileobj, sample_rate, channels, frames, options.seed, shape, levels, payload, notes, divisor, peak, search, gain
     )
 
 
@@ -70,21 +70,24 @@ def noise_estimate(
     denoiser. (The benchmarks report it; encode_stream makes the same estimate.)"""
     audio = check_audio(audio, sample_rate)
     mode = modes.get(options.mode)
-    _, _, shape, signal = _signal(audio, sample_rate, options, mode)
+    _, _, shape, signal, _ = _signal(audio, sample_rate, options, mode)
     return denoise.estimate(signal, shape, audio.shape[1]) if mode.denoises else None
 
 
 def _signal(
     audio: np.ndarray, sample_rate: int, options: EncodeOptions, mode: Mode
-) -> tuple[float, int, Shape, np.ndarray]:
+) -> tuple[float, int, Shape, np.ndarray, int]:
     """The bitrate spent (the target, clamped to the mode's ceiling), the rate divisor (the band coded),
-    the shape for both, and the signal to fit."""
+    the shape for both, the signal to fit, and the gain the decoder undoes (the signal is of audio / gain)."""
     channels = audio.shape[1]
+    gain = mode.gain(audio)
+    if gain:  # scaled in float64: a gain of whole octaves scales float32 audio exactly
+        audio = (audio * 2.0 ** (-gain / GAIN_STEPS_PER_OCTAVE)).astype(np.float32)
     bitrate = min(options.bitrate, mode.max_bitrate(sample_rate, channels))
     divisor = mode.rate_divisor(bitrate, sample_rate, channels) if options.band == "auto" else 1
     coded = resample.decimate(audio, divisor) if divisor > 1 else audio
     shape = mode.shape(bitrate, sample_rate // divisor, channels, len(coded))
-    return bitrate, divisor, shape, mode.signal(coded, shape, threads.fft_workers(options.threads))
+    return bitrate, divisor, shape, mode.signal(coded, shape, threads.fft_workers(options.threads)), gain
 
 
 def _fit(

@@ -71,6 +71,11 @@ class Mode(abc.ABC):
         `iterations` instead of its default if given; a mode without phase keeps version 2's."""
         return LEGACY_PHASE
 
+    def gain(self, audio: np.ndarray) -> int:
+        """The `gain` field for this (frames, C) audio (formats/ddc.md §10): the networks code
+        audio / 2**(gain / 8), which the decoder multiplies back. 0 here: audio is coded at its own level."""
+        return 0
+
     def rate_divisor(self, bitrate: float, sample_rate: int, channels: int) -> int:
         """D: code the audio at sample_rate / D, a narrower band for fewer bits (formats/ddc.md §8). 1 here."""
         return 1

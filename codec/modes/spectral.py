@@ -14,7 +14,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from codec import phase, spectrum
-from codec.bitstream import MAX_RATE_DIVISOR, MAX_SPECTRAL_SEGMENT, MIN_SPECTRAL_SEGMENT, SPECTRAL_SYNTHESIS, Header
+from codec.bitstream import (
+    GAIN_STEPS_PER_OCTAVE,
+    MAX_RATE_DIVISOR,
+    MAX_SPECTRAL_SEGMENT,
+    MIN_SPECTRAL_SEGMENT,
+    SPECTRAL_SYNTHESIS,
+    V6_FIELDS,
+    Header,
+)
 from codec.layout import crossfade, output_rows
 from codec.modes import ladder
 from codec.modes.base import FitConfig, Mode
@@ -51,6 +59,10 @@ class Spectral(Mode):
     # at 24 kbps, 2.10 to 2.22 at 12, 1.43 to 1.62 at 6, and music Zimtohrli at 64 kbps from 4.05 to 4.10.
     # 0.6 does better at 12 kbps (2.28) and worse on music (3.95); 0.2 worse at 24 kbps (2.92).
     loudness_weight: float = 0.4
+    # The networks code the audio scaled to this RMS (format version 6's gain, in steps of 2**(1/8)): the fixed log
+    # floor (codec/spectrum.py) then sits at the same depth under every file's level, so a recording's level no
+    # longer changes what is coded (bench/RESULTS.md, "Level"). Floors 6 dB either side of -23 dBFS tied.
+    level_dbfs: float | None = -23.0  # None: code the audio at its own level (gain 0, as before version 6)
     # How the decoder rebuilds phase (format version 5): a phase-gradient (PGHI) start, then fast Griffin-Lim
     # iterations. Measured on the same weights (bench/RESULTS.md, "Phase"): on the 7 dev speech clips 4
     # iterations rebuild true magnitudes at PESQ-WB 4.34 (32 from a random start: 4.27) and decode 6x as fast;
@@ -100,6 +112,19 @@ class Spectral(Mode):
     def phase_search(self, channels: int = 1, iterations: int | None = None) -> tuple[int, int]:
         default = self.phase_iterations if channels == 1 else self.multichannel_phase_iterations
         return self.phase_start, default if iterations is None else iterations
+
+    def gain(self, audio: np.ndarray) -> int:
+        """The steps of 2**(1/8) that take the audio's RMS (less each channel's mean: DC is not heard) to
+        level_dbfs, fewer where its peak would pass 1."""
+        audio = audio.astype(np.float64)
+        rms = math.sqrt(float(np.square(audio - audio.mean(axis=0)).mean()))
+        peak = float(np.abs(audio).max(initial=0.0))
+        if rms == 0 or self.level_dbfs is None:  # rms 0: digital silence (or DC), no level to take anywhere
+            return 0
+        steps = round(GAIN_STEPS_PER_OCTAVE * (math.log2(rms) - self.level_dbfs / (20 * math.log10(2))))
+        steps = max(steps, math.ceil(GAIN_STEPS_PER_OCTAVE * math.log2(peak)))
+        low, high = V6_FIELDS[0][2:]
+        return min(max(steps, low), high)
 
     def rate_divisor(self, bitrate: float, sample_rate: int, channels: int) -> int:
         if channels > self.narrow_channels:

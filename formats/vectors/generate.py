@@ -34,8 +34,10 @@ def tone(rate: int, seconds: float, channels: int) -> np.ndarray:
     return np.stack(cols, axis=1).astype(np.float32)
 
 
-# Versions 2 to 4 rebuild phase from a random start with 32 iterations; later encoders write version 5.
-LEGACY = dataclasses.replace(MODES["spectral"], phase_start=phase.GRIFFIN_LIM, phase_iterations=32)
+# Versions 2 to 4 rebuild phase from a random start with 32 iterations; later encoders write version 5, and
+# version 6 where they take the audio to another level (all spectral files since version 6).
+OWN_LEVEL = dataclasses.replace(MODES["spectral"], level_dbfs=None)
+LEGACY = dataclasses.replace(OWN_LEVEL, phase_start=phase.GRIFFIN_LIM, phase_iterations=32)
 
 
 def encoded(audio: np.ndarray, rate: int, mode=LEGACY, **options: object) -> bytes:
@@ -70,10 +72,15 @@ def encode_valid(name: str) -> bytes:
         return bitstream.rewrite_header(data, peak=codec.read_header(io.BytesIO(data)).peak // 4)
     # Version 5: phase-gradient start and a few single-precision iterations (§7.1), at the encoder's defaults.
     if name == "speech_spectral_pghi_16k":
-        speech, speech_rate = soundfile.read(DATA / "speech_198-209-0000_2s.flac", dtype="float32")
-        return codec.encode(speech, speech_rate, bitrate=24_000, seed=17, iterations=quick)
+        return encoded(*speech_16k(), OWN_LEVEL, bitrate=24_000, seed=17, iterations=quick)
     if name == "speech_spectral_pghi_decimated_48k":  # §7.1 then §8 and §9
-        return codec.encode(speech_48k(), 48_000, bitrate=24_000, seed=19, iterations=quick)
+        return encoded(speech_48k(), 48_000, OWN_LEVEL, bitrate=24_000, seed=19, iterations=quick)
+    # Version 6, at the encoder's defaults: quiet speech taken up to -23 dBFS (a negative gain, §10), and loud
+    # speech taken down (a positive one) before §8 and §9.
+    if name == "speech_spectral_gain_16k":
+        return codec.encode(*speech_16k(), bitrate=24_000, seed=23, iterations=quick)
+    if name == "speech_spectral_gain_decimated_48k":
+        return codec.encode(4 * speech_48k(), 48_000, bitrate=24_000, seed=29, iterations=quick)
     # Three channels, segments shortened to 64 frames to exercise joins: in version 5 the frames a segment
     # shares with the previous one are given cells of the integration (§7.1 step 3).
     if name == "tone_spectral_pghi_3ch_11k":
@@ -82,6 +89,12 @@ def encode_valid(name: str) -> bytes:
     assert name == "tone_spectral_3ch_11k"
     short_segments = dataclasses.replace(LEGACY, max_segment=64)
     return encoded(tone(11025, 2.0, 3), 11025, short_segments, bitrate=24_000, seed=9, iterations=quick)
+
+
+def speech_16k() -> tuple[np.ndarray, int]:
+    """The bundled 2 s of 16 kHz speech, at about -30 dBFS RMS."""
+    speech, speech_rate = soundfile.read(DATA / "speech_198-209-0000_2s.flac", dtype="float32")
+    return speech, speech_rate
 
 
 def speech_48k() -> np.ndarray:
@@ -102,6 +115,8 @@ VALID = (
     "speech_spectral_pghi_16k",
     "speech_spectral_pghi_decimated_48k",
     "tone_spectral_pghi_3ch_11k",
+    "speech_spectral_gain_16k",
+    "speech_spectral_gain_decimated_48k",
 )
 
 
@@ -116,7 +131,8 @@ def invalid_vectors(good: bytes) -> dict[str, bytes]:
 
     return {
         "bad_magic": b"RIFF" + good[4:],
-        "bad_version": bitstream.pack_header(header, version=6) + payload,
+        "bad_version": bitstream.pack_header(header, version=7) + payload,
+        "bad_version_6_without_gain": bitstream.pack_header(header, version=6) + payload,  # rule 12
         "bad_version_5_without_phase": bitstream.pack_header(header, version=5) + payload,  # rule 12
         "bad_phase": resealed(phase=2),  # rule 3
         "bad_phase_iterations": resealed(phase=1, phase_iterations=65),  # rule 3
