@@ -61,7 +61,8 @@ class Spectral(Mode):
     loudness_weight: float = 0.4
     # The networks code the audio scaled to this RMS (format version 6's gain, in steps of 2**(1/8)): the fixed log
     # floor (codec/spectrum.py) then sits at the same depth under every file's level, so a recording's level no
-    # longer changes what is coded (bench/RESULTS.md, "Level"). Floors 6 dB either side of -23 dBFS tied.
+    # longer changes what is coded (bench/RESULTS.md, "Stability", "After format version 6's gain": the -40 dBFS
+    # penalty went from 0.20 to 0.07 PESQ-WB). -20 and -26 dBFS tied (3.02, 3.03); -14 and -32 scored lower.
     level_dbfs: float | None = -23.0  # None: code the audio at its own level (gain 0, as before version 6)
     # How the decoder rebuilds phase (format version 5): a phase-gradient (PGHI) start, then fast Griffin-Lim
     # iterations. Measured on the same weights (bench/RESULTS.md, "Phase"): on the 7 dev speech clips 4
