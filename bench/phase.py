@@ -3,14 +3,18 @@
     python -m bench.phase --corpus ../shared/corpus --out bench/results/phase
 
 Every speech clip at 24 and 12 kbps and music clip at 64 kbps (10 s excerpts, default fit) is encoded once;
-its header's `phase` and `phase_iterations` are then rewritten to each search below, so only the phase
-changes. Each is decoded in this process (after a warm-up decode, so numba's compiled kernel is loaded) and
+its header's `phase`, `phase_iterations` and `phase_slack` are then rewritten to each search below, so only
+the phase changes. Each is decoded in this process (after a warm-up decode, so numba's compiled kernel is loaded) and
 scored as the 16-bit PCM that `ddcodec decode` writes: PESQ-WB and STOI for speech, LSD and the Zimtohrli
 MOS for both.
 "true" rows run the same search on the original's own magnitudes (one segment, no network): the
-phase step's ceiling. --cache DIR keeps the encoded files, so a rerun only decodes.
+phase step's ceiling. Two oracle rows per speech file at 24 kbps say where the rest is lost: the file's own
+magnitudes with the original's phase ("original phase"), and with the phase the search without iterations
+finds from the original's magnitudes ("pghi+0 of true magnitudes"). --cache DIR keeps the encoded files, so a
+rerun only decodes.
 """
 
+import io
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,13 +27,25 @@ from bench import report
 from bench.clips import Clip, load_clips
 from codec import bitstream, metrics, phase, resample, spectrum
 from codec.audio_io import as_written
+from codec.bitstream import SLACK_STEPS_PER_NEPER
+from codec.decoder.runs import iter_runs
 
 RATES = {"speech": (24, 12), "music": (64,)}
-SEARCHES = ((phase.GRIFFIN_LIM, 32), *((phase.PGHI, k) for k in (0, 1, 2, 4, 8, 16)))
+# (phase, phase_iterations, phase_slack): the start, the iterations, and how far they may move a magnitude (1/64 neper)
+Search = tuple[int, int, int]
+SEARCHES: tuple[Search, ...] = (
+    (phase.GRIFFIN_LIM, 32, 0),
+    *((phase.PGHI, k, 0) for k in (0, 1, 2, 4, 8, 16)),
+    *((phase.PGHI, k, 10) for k in (1, 2, 4, 8, 16)),
+    (phase.PGHI, 8, 6),
+    (phase.PGHI, 8, 16),
+    (phase.PGHI, 16, 16),
+)
 
 
-def label(search: tuple[int, int]) -> str:
-    return f"{phase.STARTS[search[0]].name}+{search[1]}"
+def label(search: Search) -> str:
+    start, iterations, slack = search
+    return f"{phase.STARTS[start].name}+{iterations}" + (f" slack {slack}/64" if slack else "")
 
 
 def encoded(clip: Clip, kbps: int, iterations: int | None, cache: Path | None) -> bytes:
@@ -43,7 +59,7 @@ def encoded(clip: Clip, kbps: int, iterations: int | None, cache: Path | None) -
     return data
 
 
-def row(clip: Clip, kbps: int | str, search: tuple[int, int], reference: np.ndarray, audio: np.ndarray, rate: int):
+def row(clip: Clip, kbps: int | str, search: Search, reference: np.ndarray, audio: np.ndarray, rate: int):
     """A result row: `audio` scored against `reference` as the 16-bit PCM that `ddcodec decode` writes."""
     speech = clip.category != "music"
     scores = metrics.score(reference, as_written(audio), rate, speech, search_delay=False)
@@ -52,8 +68,8 @@ def row(clip: Clip, kbps: int | str, search: tuple[int, int], reference: np.ndar
     return {"clip": clip.name, "category": clip.category, "kbps": kbps, "search": label(search)} | rounded
 
 
-def decoded(clip: Clip, data: bytes, search: tuple[int, int], kbps: int) -> dict:
-    data = bitstream.rewrite_header(data, phase=search[0], phase_iterations=search[1])
+def decoded(clip: Clip, data: bytes, search: Search, kbps: int) -> dict:
+    data = bitstream.rewrite_header(data, phase=search[0], phase_iterations=search[1], phase_slack=search[2])
     began = time.perf_counter()
     audio, rate = codec.decode(data)
     took = time.perf_counter() - began
@@ -84,14 +100,39 @@ def truth(clip: Clip) -> Truth:
     return Truth(audio, rate, n_fft, log_magnitude)
 
 
-def true_magnitudes(clip: Clip, true: Truth, search: tuple[int, int]) -> dict:
+def true_magnitudes(clip: Clip, true: Truth, search: Search) -> dict:
     """The search on the original's own magnitudes: the phase step's ceiling."""
     channels, count, bins = true.log_magnitude.shape
     no_frames = np.zeros((channels, 0, bins), np.complex128)
-    frames = phase.rebuild(true.log_magnitude, count, *search, 0, 0, no_frames, spectrum.ALL_CORES)
+    start, iterations, slack = search
+    frames = phase.rebuild(
+        true.log_magnitude, count, start, iterations, 0, 0, no_frames, spectrum.ALL_CORES, slack / SLACK_STEPS_PER_NEPER
+    )
     skip = true.n_fft - true.n_fft // spectrum.OVERLAP_FACTOR  # the leading padding of spectrum.analyze
     out = spectrum.istft(frames, true.n_fft)[:, skip : skip + len(true.audio)].T
     return row(clip, "true", search, true.audio, out, true.rate)
+
+
+def oracles(clip: Clip, data: bytes, true: Truth) -> list[dict]:
+    """The decoded magnitudes of a one-segment mono file (coded at true's rate) under two phases it cannot know."""
+    header, exponents, codes = bitstream.read(io.BytesIO(data))
+    if header.segments != 1 or header.channels != 1 or header.coded_rate != true.rate:
+        return []
+    count, skip = true.log_magnitude.shape[1], true.n_fft - true.n_fft // spectrum.OVERLAP_FACTOR
+    coded = next(iter_runs(header, exponents, codes, header.rows * header.segment_length))[0].T[None, :count]
+    level = true.audio * np.float32(1 / header.gain_factor)  # the level the networks coded (§10)
+    padded = np.zeros((1, (count + spectrum.OVERLAP_FACTOR - 1) * true.n_fft // spectrum.OVERLAP_FACTOR))
+    padded[:, skip : skip + len(level)] = level.T
+    original = spectrum.stft(padded, true.n_fft)
+    no_frames = np.zeros((1, 0, original.shape[2]), np.complex128)
+    integrated = phase.rebuild(np.log(np.abs(original) + true.n_fft * spectrum.LOG_FLOOR), count, phase.PGHI, 0, 0, 0,
+                               no_frames, spectrum.ALL_CORES)  # fmt: skip
+    rows = []
+    for name, angle in (("original phase", np.angle(original)), ("pghi+0 of true magnitudes", np.angle(integrated))):
+        frames = spectrum.magnitude(coded, true.n_fft) * np.exp(1j * angle)
+        out = spectrum.istft(frames, true.n_fft)[:, skip : skip + len(true.audio)].T * header.gain_factor
+        rows.append(row(clip, 24, (phase.PGHI, 0, 0), true.audio, out, true.rate) | {"search": name})
+    return rows
 
 
 def _stat(group: list[dict], key: str, worst: Callable[[list], float]) -> str:
@@ -133,6 +174,7 @@ def main() -> None:
         if clip.category == "speech":
             true = truth(clip)
             rows += [true_magnitudes(clip, true, search) for search in SEARCHES]
+            rows += oracles(clip, encoded(clip, 24, iterations, args.cache), true)
         print(f"{clip.name}: done", flush=True)
     lines = report.preamble("Phase searches, same weights", "bench.phase", time.perf_counter() - began)
     lines += ["Means over clips; worst is the lowest PESQ, the highest LSD, the slowest decode.", ""]

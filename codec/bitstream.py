@@ -7,9 +7,9 @@ Layout (little-endian):
     magic     4 bytes  b"\\x89DDC"
     version   u8       1 (waveform synthesis), 2 (spectral synthesis), 3 (either, with encoder notes),
                        4 (either, coded at a lower rate than it plays at), 5 (spectral, another phase search),
-                       6 (either, with a gain)
+                       6 (either, with a gain), 7 (spectral, a phase search with slack)
     header    fixed fields, see FIELDS, then NOTE_FIELDS from version 3, V4_FIELDS from 4, V5_FIELDS from 5,
-              V6_FIELDS in 6
+              V6_FIELDS from 6, V7_FIELDS in 7
     hcrc      u32      CRC-32 of magic + version + header
     payload   payload_bytes bytes of one zstd frame (see unpack_payload)
 """
@@ -32,8 +32,9 @@ MAGIC = b"\x89DDC"
 # Writers pick the oldest version that holds the file (Header.version): 1 for waveform synthesis, 2 for spectral,
 # 3 only when the encoder left notes (NOTE_FIELDS), 4 only for a file coded at a lower rate or with a peak
 # limit (V4_FIELDS), 5 only for a spectral file whose phase search is not version 2's (V5_FIELDS), 6 only for a
-# file with a gain (V6_FIELDS), so older readers still read everything else.
-VERSIONS = (1, 2, 3, 4, 5, 6)
+# file with a gain (V6_FIELDS), 7 only for a spectral file whose phase search has slack (V7_FIELDS), so older
+# readers still read everything else.
+VERSIONS = (1, 2, 3, 4, 5, 6, 7)
 MAX_OUTPUT_SAMPLES = 2**30  # frames x channels: caps what a file can make a decoder allocate
 MAX_SEGMENT_WORK = 2**21  # width x segment_length: caps one segment's activations (the encoder uses < 2**20)
 MAX_PAYLOAD_BYTES = 2**30  # raw and compressed payload
@@ -91,6 +92,10 @@ LEGACY_PHASE = (0, 32)  # (phase, phase_iterations) of every file before version
 # level of the encoder's choosing (the one signed field).
 GAIN_STEPS_PER_OCTAVE = 8
 V6_FIELDS: tuple[tuple[str, str, int, int], ...] = (("gain", "b", -128, 127),)
+# Version 7 only: the phase search's iterations may move each magnitude by up to phase_slack / 64 natural-log units
+# from the decoded one (§7 step 3), so a consistent spectrogram near the network's can be found.
+SLACK_STEPS_PER_NEPER = 64
+V7_FIELDS: tuple[tuple[str, str, int, int], ...] = (("phase_slack", "B", 0, 64),)
 # The fields of each version, in file order.
 VERSION_FIELDS = {
     1: FIELDS,
@@ -99,6 +104,7 @@ VERSION_FIELDS = {
     4: FIELDS + NOTE_FIELDS + V4_FIELDS,
     5: FIELDS + NOTE_FIELDS + V4_FIELDS + V5_FIELDS,
     6: FIELDS + NOTE_FIELDS + V4_FIELDS + V5_FIELDS + V6_FIELDS,
+    7: FIELDS + NOTE_FIELDS + V4_FIELDS + V5_FIELDS + V6_FIELDS + V7_FIELDS,
 }
 _PREFIX = struct.Struct("<4sB")
 _LAYOUTS = {v: struct.Struct("<" + "".join(code for _, code, _, _ in f)) for v, f in VERSION_FIELDS.items()}
@@ -120,8 +126,11 @@ def version_for(
     peak: int = 0,
     phase: tuple[int, int] = LEGACY_PHASE,
     gain: int = 0,
+    slack: int = 0,
 ) -> int:
     """The oldest format version that holds a file with these properties."""
+    if slack:
+        return 7
     if gain:
         return 6
     if tuple(phase) != LEGACY_PHASE:
@@ -157,6 +166,7 @@ class Header:
     phase: int = LEGACY_PHASE[0]
     phase_iterations: int = LEGACY_PHASE[1]
     gain: int = 0
+    phase_slack: int = 0
 
     @property
     def has_notes(self) -> bool:
@@ -166,7 +176,8 @@ class Header:
     def version(self) -> int:
         """The oldest format version that holds this header."""
         phase = (self.phase, self.phase_iterations)
-        return version_for(self.synthesis, self.has_notes, self.rate_divisor, self.peak, phase, self.gain)
+        args = (self.synthesis, self.has_notes, self.rate_divisor, self.peak, phase, self.gain, self.phase_slack)
+        return version_for(*args)
 
     @property
     def size(self) -> int:
@@ -177,6 +188,11 @@ class Header:
     def gain_factor(self) -> float:
         """What the decoder multiplies the synthesized samples by (§10): 2**(gain / 8)."""
         return 2.0 ** (self.gain / GAIN_STEPS_PER_OCTAVE)
+
+    @property
+    def slack(self) -> float:
+        """How far (natural-log units) the phase search may move a magnitude from the decoded one (§7 step 3)."""
+        return self.phase_slack / SLACK_STEPS_PER_NEPER
 
     @property
     def coded_rate(self) -> int:
@@ -262,8 +278,8 @@ def validate(header: Header) -> None:
         )
     if header.synthesis and header.synthesis not in SPECTRAL_SYNTHESIS:
         raise FormatError(f"synthesis={header.synthesis} is not defined (0, or 8 to 12)")
-    if not header.synthesis and (header.phase, header.phase_iterations) != LEGACY_PHASE:
-        raise FormatError("phase and phase_iterations are set in a waveform file (synthesis=0), which has no phase")
+    if not header.synthesis and ((header.phase, header.phase_iterations) != LEGACY_PHASE or header.phase_slack):
+        raise FormatError("a phase search is set in a waveform file (synthesis=0), which has no phase")
     if header.samples > MAX_OUTPUT_SAMPLES:
         raise FormatError(f"frames x channels = {header.samples} exceeds {MAX_OUTPUT_SAMPLES}")
     if header.segment_length % (1 << (header.depth - 1)):
@@ -344,6 +360,8 @@ def read_header(fileobj: BinaryIO) -> Header:
         raise FormatError("version 5 with phase=0 and phase_iterations=32: it must be an earlier version")
     if version == 6 and header.gain == 0:
         raise FormatError("version 6 with gain=0: it must be an earlier version")
+    if version == 7 and header.phase_slack == 0:
+        raise FormatError("version 7 with phase_slack=0: it must be an earlier version")
     if version != header.version:
         raise FormatError(f"version {version} does not match synthesis={header.synthesis} (version {header.version})")
     return header

@@ -158,8 +158,8 @@ FORCE_HELP = "Overwrite an existing output."
 PHASE_HELP = (
     "Spectral mode: Griffin-Lim iterations the decoder runs after its phase-gradient start, stored in the file "
     f"(default: {modes.MODES['spectral'].phase_iterations} for mono, "
-    f"{modes.MODES['spectral'].multichannel_phase_iterations} for more channels). 0 decodes about twice as fast as 4, "
-    "more rebuild phase closer to the coded spectrum."
+    f"{modes.MODES['spectral'].multichannel_phase_iterations} for more channels). 0 decodes nearly 3 times as fast "
+    "as 8 and costs about 0.4 PESQ on speech; more rebuild phase closer to the coded spectrum."
 )
 
 

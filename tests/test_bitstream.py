@@ -195,3 +195,20 @@ def test_version_6_carries_a_signed_gain_the_decoder_multiplies_by(gain):
     assert gained.gain_factor == 2.0 ** (gain / 8)
     assert dataclasses.replace(GOOD, gain=gain).version == 6  # a waveform file may carry one too
     assert spectral.version == 5  # gain 0 keeps the oldest version that holds the rest
+
+
+def test_version_7_carries_the_phase_slack_and_only_spectral_files_have_it():
+    spectral = dataclasses.replace(
+        GOOD, synthesis=9, segment_length=64, overlap=0, width=2, phase=1, phase_iterations=8
+    )
+    slack = dataclasses.replace(spectral, phase_slack=10)
+    packed = bitstream.pack_header(slack)
+    assert slack.version == 7 and packed[4] == 7 and len(packed) == slack.size == spectral.size + 2  # gain's byte too
+    assert bitstream.read_header(io.BytesIO(packed)) == slack and slack.slack == 10 / 64
+    assert dataclasses.replace(slack, gain=-3).version == 7  # a gain and slack: version 7 holds both
+    with pytest.raises(FormatError, match="waveform file"):
+        bitstream.validate(dataclasses.replace(GOOD, phase_slack=10))
+    with pytest.raises(FormatError, match="phase_slack=65 is outside"):
+        bitstream.validate(dataclasses.replace(slack, phase_slack=65))
+    with pytest.raises(FormatError, match="version 7 with phase_slack=0"):
+        bitstream.read_header(io.BytesIO(bitstream.pack_header(spectral, version=7)))

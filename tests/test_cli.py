@@ -36,7 +36,7 @@ def test_encode_info_decode(tmp_path):
     assert result.exit_code == 0, result.output
     info = json.loads(run("info", ddc, "--json").stdout)
     assert info["sample_rate"] == 8000 and info["channels"] == 1 and abs(info["bitrate_kbps"] / 16 - 1) < 0.1
-    assert info["format_version"] == 6 and info["mode"].startswith("spectral")  # the default mode: a PGHI start, a gain
+    assert info["format_version"] == 7 and info["mode"].startswith("spectral")  # default: a gain, phase slack
     assert info["gain"] != 0 and info["gain_db"] == round(20 * np.log10(2 ** (info["gain"] / 8)), 2)
     assert info["peak"] == int(np.ceil(np.abs(soundfile.read(DATA / "digit_0_jackson.wav")[0]).max() * 32768))
     waveform = tmp_path / "w.ddc"

@@ -83,6 +83,22 @@ def test_frames_past_the_end_are_silent(speech):
     assert not start[:, valid:].any() and not frames[:, valid:].any()
 
 
+def test_slack_lets_the_search_find_a_consistent_spectrogram_near_magnitudes_no_signal_has(speech):
+    rough = (speech + np.random.default_rng(0).normal(0, 0.2, speech.shape)).astype(np.float32)  # as no STFT is
+    no_frames = np.zeros((1, 0, BINS), np.complex64)
+    held, free = (phase.rebuild(rough, rough.shape[1], phase.PGHI, 8, 0, 0, no_frames, 1, s) for s in (0.0, 0.25))
+    wanted = spectrum.magnitude(rough, N)
+    np.testing.assert_allclose(np.abs(held), wanted, rtol=1e-5, atol=1e-3)  # no slack: the magnitudes as decoded
+    ratio = np.abs(free)[wanted > 1] / wanted[wanted > 1]
+    assert ratio.min() >= np.exp(-0.25) * (1 - 1e-6) and ratio.max() <= np.exp(0.25) * (1 + 1e-6)
+    assert np.mean(np.abs(np.log(ratio)) > 0.01) > 0.5  # most magnitudes did move
+
+    def inconsistent(frames: np.ndarray) -> float:
+        return float(np.linalg.norm(np.abs(spectrum.stft(spectrum.istft(frames, N), N)) - np.abs(frames)))
+
+    assert inconsistent(free) < 0.7 * inconsistent(held)
+
+
 def test_share_gives_every_channel_the_phase_of_their_sum_and_phase_0_where_they_cancel():
     z = np.array([[[1 + 1j, 2j, 1.0]], [[1 - 1j, -2j, 1j]]])  # (C=2, F=1, B=3)
     mag = np.array([[[3.0, 4.0, 2.0]], [[1.0, 5.0, 2.0]]])
@@ -103,12 +119,15 @@ def test_the_encoder_stores_the_phase_search_it_is_asked_for():
     default = codec.read_header(io.BytesIO(codec.encode(audio, rate, iterations=5)))
     fastest = codec.read_header(io.BytesIO(codec.encode(audio, rate, iterations=5, phase_iterations=0)))
     waveform = codec.read_header(io.BytesIO(codec.encode(audio, rate, iterations=5, mode="waveform")))
-    assert (default.version, default.phase, default.phase_iterations) == (
-        6,
+    spectral = MODES["spectral"]
+    assert (default.version, default.phase, default.phase_iterations, default.phase_slack) == (
+        7,
         phase.PGHI,
-        MODES["spectral"].phase_iterations,
+        spectral.phase_iterations,
+        spectral.slack,
     )
-    assert (fastest.phase, fastest.phase_iterations) == (phase.PGHI, 0)
+    assert (fastest.phase, fastest.phase_iterations, fastest.phase_slack) == (phase.PGHI, 0, 0)  # no slack unused
+    assert fastest.version == 6
     assert (waveform.phase, waveform.phase_iterations) == LEGACY_PHASE and waveform.version == 1
     with pytest.raises(ValueError, match="phase_iterations must be in"):
         codec.EncodeOptions(phase_iterations=65)

@@ -31,12 +31,15 @@ def test_valid_vector_decodes_to_expected_pcm(path):
 # Each invalid vector, the error class formats/ddc.md gives it and words the message must hold (§1.1 rule).
 REJECTIONS = {
     "bad_magic": (codec.FormatError, "not a .ddc file"),  # rule 1
-    "bad_version": (codec.UnsupportedVersionError, "version 7 is not supported"),  # rule 1: unsupported
+    "bad_version": (codec.UnsupportedVersionError, "version 8 is not supported"),  # rule 1: unsupported
+    "bad_version_7_without_slack": (codec.FormatError, "version 7 with phase_slack=0"),  # rule 12
     "bad_version_6_without_gain": (codec.FormatError, "version 6 with gain=0"),  # rule 12
     "bad_version_5_without_phase": (codec.FormatError, "version 5 with phase=0 and phase_iterations=32"),  # rule 12
     "bad_phase": (codec.FormatError, "phase=2 is outside"),  # rule 3
     "bad_phase_iterations": (codec.FormatError, "phase_iterations=65 is outside"),  # rule 3
     "bad_phase_in_waveform": (codec.FormatError, "waveform file"),  # rule 3
+    "bad_phase_slack": (codec.FormatError, "phase_slack=65 is outside"),  # rule 3
+    "bad_slack_in_waveform": (codec.FormatError, "waveform file"),  # rule 3
     "bad_version_4_without_divisor": (codec.FormatError, "version 4 with rate_divisor=1"),  # rule 12
     "bad_rate_divisor": (codec.FormatError, "does not divide sample_rate=8000"),  # rule 4
     "bad_rate_divisor_range": (codec.FormatError, "rate_divisor=9 is outside"),  # rule 3

@@ -29,10 +29,12 @@ def write(
     peak: int = 0,
     phase: tuple[int, int] = bitstream.LEGACY_PHASE,
     gain: int = 0,
+    slack: int = 0,
 ) -> Header:
     """Write header and payload; returns the header written. notes: the note fields (§1.3), if any;
     rate_divisor: the audio was coded at sample_rate / rate_divisor (§8); peak: the peak limit (§9), 0 for none;
-    phase: (phase, phase_iterations), how spectral synthesis rebuilds phase (§7); gain: the gain field (§10)."""
+    phase: (phase, phase_iterations), how spectral synthesis rebuilds phase (§7); gain: the gain field (§10);
+    slack: the phase_slack field (§7 step 3)."""
     header = Header(
         sample_rate=sample_rate,
         channels=channels,
@@ -52,6 +54,7 @@ def write(
         phase=phase[0],
         phase_iterations=phase[1],
         gain=gain,
+        phase_slack=slack,
     )
     bitstream.write(header, data, fileobj)
     return header

@@ -71,6 +71,11 @@ class Mode(abc.ABC):
         `iterations` instead of its default if given; a mode without phase keeps version 2's."""
         return LEGACY_PHASE
 
+    def phase_slack(self, channels: int = 1) -> int:
+        """The `phase_slack` field (formats/ddc.md §7 step 3, version 7) for audio of `channels` channels: 0 here,
+        the phase search keeps the decoded magnitudes."""
+        return 0
+
     def gain(self, audio: np.ndarray) -> int:
         """The `gain` field for this (frames, C) audio (formats/ddc.md §10): the networks code
         audio / 2**(gain / 8), which the decoder multiplies back. 0 here: audio is coded at its own level."""

@@ -1,7 +1,8 @@
 """Phase for spectral synthesis (formats/ddc.md §7): a start, then fast Griffin-Lim iterations.
 
 A file names its start in the header's `phase` byte and the iterations in `phase_iterations`
-(version 5; earlier spectral files are phase 0 with 32 iterations). Each start is registered in
+(version 5; earlier spectral files are phase 0 with 32 iterations), and how far the iterations may move a
+magnitude in `phase_slack` (version 7; earlier files: 0, the magnitudes as decoded). Each start is registered in
 STARTS under its byte.
 """
 
@@ -75,15 +76,23 @@ TOLERANCE = 5.0  # natural-log units (43 dB) under a segment's loudest cell: qui
 
 
 def rebuild(
-    y: np.ndarray, valid: int, start: int, iterations: int, seed: int, segment: int, shared: np.ndarray, workers: int
+    y: np.ndarray,
+    valid: int,
+    start: int,
+    iterations: int,
+    seed: int,
+    segment: int,
+    shared: np.ndarray,
+    workers: int,
+    slack: float = 0.0,
 ) -> np.ndarray:
     """Complex frames (C, L, B) of log-magnitudes y (C, L, B), the first `valid` of them audio, with one phase
-    shared by the channels (§7 steps 1-3)."""
+    shared by the channels (§7 steps 1-3); the iterations may move magnitudes by up to `slack` natural-log units."""
     from codec.phase import griffin_lim
 
     n_fft = 2 * (y.shape[2] - 1)
     x, mag = STARTS[start].frames(y, n_fft, valid, seed, segment, shared)
-    return griffin_lim.refine(x, mag, n_fft, iterations, workers)
+    return griffin_lim.refine(x, mag, n_fft, iterations, workers, slack)
 
 
 def _magnitudes(y: np.ndarray, n_fft: int, valid: int, dtype: type) -> np.ndarray:

@@ -34,9 +34,11 @@ def tone(rate: int, seconds: float, channels: int) -> np.ndarray:
     return np.stack(cols, axis=1).astype(np.float32)
 
 
-# Versions 2 to 4 rebuild phase from a random start with 32 iterations; later encoders write version 5, and
-# version 6 where they take the audio to another level (all spectral files since version 6).
-OWN_LEVEL = dataclasses.replace(MODES["spectral"], level_dbfs=None)
+# Versions 2 to 4 rebuild phase from a random start with 32 iterations; later encoders write version 5,
+# version 6 where they take the audio to another level (all spectral files since version 6), and version 7
+# where the phase search has slack (mono spectral files since version 7).
+VERSION_6 = dataclasses.replace(MODES["spectral"], phase_iterations=4, slack=0)  # version 6's encoder defaults
+OWN_LEVEL = dataclasses.replace(VERSION_6, level_dbfs=None)  # and version 5's
 LEGACY = dataclasses.replace(OWN_LEVEL, phase_start=phase.GRIFFIN_LIM, phase_iterations=32)
 
 
@@ -75,16 +77,23 @@ def encode_valid(name: str) -> bytes:
         return encoded(*speech_16k(), OWN_LEVEL, bitrate=24_000, seed=17, iterations=quick)
     if name == "speech_spectral_pghi_decimated_48k":  # §7.1 then §8 and §9
         return encoded(speech_48k(), 48_000, OWN_LEVEL, bitrate=24_000, seed=19, iterations=quick)
-    # Version 6, at the encoder's defaults: quiet speech taken up to -23 dBFS (a negative gain, §10), and loud
-    # speech taken down (a positive one) before §8 and §9.
+    # Version 6, at that version's encoder defaults: quiet speech taken up to -23 dBFS (a negative gain, §10),
+    # and loud speech taken down (a positive one) before §8 and §9.
     if name == "speech_spectral_gain_16k":
-        return codec.encode(*speech_16k(), bitrate=24_000, seed=23, iterations=quick)
+        return encoded(*speech_16k(), VERSION_6, bitrate=24_000, seed=23, iterations=quick)
     if name == "speech_spectral_gain_decimated_48k":
-        return codec.encode(4 * speech_48k(), 48_000, bitrate=24_000, seed=29, iterations=quick)
+        return encoded(4 * speech_48k(), 48_000, VERSION_6, bitrate=24_000, seed=29, iterations=quick)
+    # Version 7, at the encoder's defaults: mono speech whose phase search moves magnitudes within the slack
+    # (§7 step 3), and three channels (each within its own magnitudes' slack) with segment joins.
+    if name == "speech_spectral_slack_16k":
+        return codec.encode(*speech_16k(), bitrate=24_000, seed=31, iterations=quick)
+    if name == "tone_spectral_slack_3ch_11k":
+        slack = dataclasses.replace(MODES["spectral"], max_segment=64, multichannel_slack=16)
+        return encoded(tone(11025, 2.0, 3), 11025, slack, bitrate=24_000, seed=37, iterations=quick)
     # Three channels, segments shortened to 64 frames to exercise joins: in version 5 the frames a segment
     # shares with the previous one are given cells of the integration (§7.1 step 3).
     if name == "tone_spectral_pghi_3ch_11k":
-        current = dataclasses.replace(MODES["spectral"], max_segment=64)
+        current = dataclasses.replace(OWN_LEVEL, max_segment=64)
         return encoded(tone(11025, 2.0, 3), 11025, current, bitrate=24_000, seed=21, iterations=quick)
     assert name == "tone_spectral_3ch_11k"
     short_segments = dataclasses.replace(LEGACY, max_segment=64)
@@ -117,6 +126,8 @@ VALID = (
     "tone_spectral_pghi_3ch_11k",
     "speech_spectral_gain_16k",
     "speech_spectral_gain_decimated_48k",
+    "speech_spectral_slack_16k",
+    "tone_spectral_slack_3ch_11k",
 )
 
 
@@ -131,12 +142,15 @@ def invalid_vectors(good: bytes) -> dict[str, bytes]:
 
     return {
         "bad_magic": b"RIFF" + good[4:],
-        "bad_version": bitstream.pack_header(header, version=7) + payload,
+        "bad_version": bitstream.pack_header(header, version=8) + payload,
+        "bad_version_7_without_slack": bitstream.pack_header(header, version=7) + payload,  # rule 12
         "bad_version_6_without_gain": bitstream.pack_header(header, version=6) + payload,  # rule 12
         "bad_version_5_without_phase": bitstream.pack_header(header, version=5) + payload,  # rule 12
         "bad_phase": resealed(phase=2),  # rule 3
         "bad_phase_iterations": resealed(phase=1, phase_iterations=65),  # rule 3
         "bad_phase_in_waveform": resealed(phase=1, phase_iterations=4),  # rule 3: a waveform file has no phase
+        "bad_phase_slack": resealed(phase_slack=65),  # rule 3
+        "bad_slack_in_waveform": resealed(phase_slack=10),  # rule 3: nor a phase search's slack
         "bad_version_4_without_divisor": bitstream.pack_header(header, version=4) + payload,  # rule 12
         "bad_rate_divisor": resealed(rate_divisor=3),  # rule 4: 8000 Hz / 3 is not a whole rate
         "bad_rate_divisor_range": resealed(rate_divisor=9),  # rule 3
