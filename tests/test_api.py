@@ -161,6 +161,11 @@ def test_the_reader_repr_and_describe_name_the_mode():
         assert codec.describe(reader.header)["mode"] == "spectral (256-point STFT, random phase + 32 iterations)"
     with codec.open(VECTORS / "speech_spectral_pghi_16k.ddc") as reader:
         assert codec.describe(reader.header)["mode"] == "spectral (512-point STFT, pghi phase + 4 iterations)"
+    with codec.open(VECTORS / "speech_spectral_slack_16k.ddc") as reader:
+        assert (
+            codec.describe(reader.header)["mode"]
+            == "spectral (512-point STFT, pghi phase + 8 iterations with slack 10/64)"
+        )
     with codec.open(VECTORS / "digit_mono_8k.ddc") as reader:
         assert codec.describe(reader.header)["mode"] == "waveform"
 

@@ -217,4 +217,5 @@ class Spectral(Mode):
     def describe(self, header: Header) -> str:
         band = f", coded at {header.coded_rate} Hz" if header.rate_divisor > 1 else ""
         search = f"{phase.STARTS[header.phase].name} phase + {header.phase_iterations} iterations"
+        search += f" with slack {header.phase_slack}/64" if header.phase_slack else ""
         return f"spectral ({header.n_fft}-point STFT{band}, {search})"
