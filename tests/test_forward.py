@@ -7,6 +7,7 @@ import torch.nn.functional as F
 
 from codec.decoder import forward as np_forward
 from codec.encoder import fit as torch_fit
+from codec.encoder.loss import weighted_squared_error
 from codec.layout import input_length, tensor_shapes
 from codec.noise import input_noise
 
@@ -32,3 +33,18 @@ def test_numpy_forward_matches_torch_within_1e5(width, depth, channels, length):
     got = torch_fit.forward([torch.from_numpy(w).float() for w in weights], torch.from_numpy(z).float(), depth)
     assert expected.shape == (segments, channels, length) and np.abs(expected).max() < 2
     np.testing.assert_allclose(got.numpy(), expected, atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("weight_shape", [(2, 3, 5), (2, 1, 5)])  # per value, or the mask's (S, 1, L)
+def test_the_fused_squared_error_has_the_plain_formula_s_value_and_gradient(weight_shape):
+    rng = np.random.default_rng(0)
+    output = torch.tensor(rng.normal(size=(2, 3, 5)), requires_grad=True)
+    plain = output.detach().clone().requires_grad_()
+    target, weight = torch.tensor(rng.normal(size=(2, 3, 5))), torch.tensor(rng.uniform(size=weight_shape))
+    fused = weighted_squared_error(output, target, weight)
+    expected = ((plain - target).square() * weight).sum()
+    (3 * fused).backward()
+    (3 * expected).backward()
+    assert torch.allclose(fused, expected) and torch.allclose(output.grad, plain.grad)
+    with pytest.raises(ValueError, match="data, not parameters"):
+        weighted_squared_error(output, target.requires_grad_(), weight)

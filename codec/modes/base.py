@@ -42,9 +42,12 @@ class FitConfig:
 
 
 def squared_error(output: Any, target: Any, weight: Any, step: int) -> Any:
-    """Weighted summed squared error; tensors (S, rows, L), weight broadcastable to them (zero on padding); the
-    same at every step."""
-    return ((output - target).square() * weight).sum()
+    """Weighted summed squared error, sum(weight * (output - target)**2); tensors (S, rows, L), weight
+    broadcastable to them (zero on padding); the same at every step. Computed by codec/encoder/loss.py (torch is
+    already loaded by whoever has tensors to pass)."""
+    from codec.encoder.loss import weighted_squared_error
+
+    return weighted_squared_error(output, target, weight)
 
 
 class Mode(abc.ABC):
