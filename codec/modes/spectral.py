@@ -67,11 +67,12 @@ class Spectral(Mode):
     # How the decoder rebuilds phase (format versions 5 and 7): a phase-gradient (PGHI) start, then fast Griffin-Lim
     # iterations that may move each magnitude by up to `slack`/64 natural-log units from the network's: its errors
     # are not those of any signal, and holding the search to them costs quality. Measured on the same weights
-    # (bench/RESULTS.md, "Phase", "Slack"; 7 dev speech clips, 8 stereo music clips): mono speech at 24 kbps scores
-    # PESQ-WB 3.16 after 4 iterations, 3.14 after 8, 3.26 after 8 with slack 10 (worst clip 2.62, 2.79, 2.75) and
-    # 3.29 after 16 with slack 10, at 252x, 188x, 149x and 81x real time; at 12 kbps 2.34, 2.34, 2.39 and 2.39.
-    # Slack 6 and 16 scored 3.24 and 3.22. On music slack does nothing for Zimtohrli (4.11 without, 4.08 with, after
-    # 1 iteration), and each stereo iteration costs twice a mono one, so files with more channels get 1 and none.
+    # (bench/RESULTS.md, "Where the rest is lost, and slack"; 7 dev speech clips, 8 stereo music clips): mono
+    # speech at 24 kbps scores PESQ-WB 3.16 after 4 iterations, 3.14 after 8, 3.26 after 8 with slack 10 (worst
+    # clip 2.62, 2.79, 2.75) and 3.29 after 16 with slack 10, at 252x, 188x, 149x and 81x real time; at 12 kbps
+    # 2.34, 2.34, 2.39 and 2.39. Slack 6 and 16 scored 3.24 and 3.22. On music slack does nothing for Zimtohrli
+    # (4.11 without, 4.08 with, after 1 iteration), and each stereo iteration costs twice a mono one, so files with
+    # more channels get 1 and no slack.
     phase_start: int = phase.PGHI
     phase_iterations: int = 8
     multichannel_phase_iterations: int = 1
