@@ -125,8 +125,8 @@ def oracles(clip: Clip, data: bytes, true: Truth) -> list[dict]:
     padded[:, skip : skip + len(level)] = level.T
     original = spectrum.stft(padded, true.n_fft)
     no_frames = np.zeros((1, 0, original.shape[2]), np.complex128)
-    integrated = phase.rebuild(np.log(np.abs(original) + true.n_fft * spectrum.LOG_FLOOR), count, phase.PGHI, 0, 0, 0,
-                               no_frames, spectrum.ALL_CORES)  # fmt: skip
+    log_original = np.log(np.abs(original) + true.n_fft * spectrum.LOG_FLOOR)
+    integrated = phase.rebuild(log_original, count, phase.PGHI, 0, 0, 0, no_frames, spectrum.ALL_CORES)
     rows = []
     for name, angle in (("original phase", np.angle(original)), ("pghi+0 of true magnitudes", np.angle(integrated))):
         frames = spectrum.magnitude(coded, true.n_fft) * np.exp(1j * angle)
