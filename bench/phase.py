@@ -27,13 +27,12 @@ from bench import report
 from bench.clips import Clip, load_clips
 from codec import bitstream, metrics, phase, resample, spectrum
 from codec.audio_io import as_written
-from codec.bitstream import SLACK_STEPS_PER_NEPER
+from codec.bitstream import SLACK_STEPS_PER_NEPER, PhaseSearch
 from codec.decoder.runs import iter_runs
 
 RATES = {"speech": (24, 12), "music": (64,)}
 # (phase, phase_iterations, phase_slack): the start, the iterations, and how far they may move a magnitude (1/64 neper)
-Search = tuple[int, int, int]
-SEARCHES: tuple[Search, ...] = (
+SEARCHES: tuple[PhaseSearch, ...] = (
     (phase.GRIFFIN_LIM, 32, 0),
     *((phase.PGHI, k, 0) for k in (0, 1, 2, 4, 8, 16)),
     *((phase.PGHI, k, 10) for k in (1, 2, 4, 8, 16)),
@@ -43,7 +42,7 @@ SEARCHES: tuple[Search, ...] = (
 )
 
 
-def label(search: Search) -> str:
+def label(search: PhaseSearch) -> str:
     start, iterations, slack = search
     return f"{phase.STARTS[start].name}+{iterations}" + (f" slack {slack}/64" if slack else "")
 
@@ -59,7 +58,7 @@ def encoded(clip: Clip, kbps: int, iterations: int | None, cache: Path | None) -
     return data
 
 
-def row(clip: Clip, kbps: int | str, search: Search, reference: np.ndarray, audio: np.ndarray, rate: int):
+def row(clip: Clip, kbps: int | str, search: PhaseSearch, reference: np.ndarray, audio: np.ndarray, rate: int):
     """A result row: `audio` scored against `reference` as the 16-bit PCM that `ddcodec decode` writes."""
     speech = clip.category != "music"
     scores = metrics.score(reference, as_written(audio), rate, speech, search_delay=False)
@@ -68,8 +67,9 @@ def row(clip: Clip, kbps: int | str, search: Search, reference: np.ndarray, audi
     return {"clip": clip.name, "category": clip.category, "kbps": kbps, "search": label(search)} | rounded
 
 
-def decoded(clip: Clip, data: bytes, search: Search, kbps: int) -> dict:
-    data = bitstream.rewrite_header(data, phase=search[0], phase_iterations=search[1], phase_slack=search[2])
+def decoded(clip: Clip, data: bytes, search: PhaseSearch, kbps: int) -> dict:
+    start, iterations, slack = search
+    data = bitstream.rewrite_header(data, phase=start, phase_iterations=iterations, phase_slack=slack)
     began = time.perf_counter()
     audio, rate = codec.decode(data)
     took = time.perf_counter() - began
@@ -100,7 +100,7 @@ def truth(clip: Clip) -> Truth:
     return Truth(audio, rate, n_fft, log_magnitude)
 
 
-def true_magnitudes(clip: Clip, true: Truth, search: Search) -> dict:
+def true_magnitudes(clip: Clip, true: Truth, search: PhaseSearch) -> dict:
     """The search on the original's own magnitudes: the phase step's ceiling."""
     channels, count, bins = true.log_magnitude.shape
     no_frames = np.zeros((channels, 0, bins), np.complex128)
@@ -120,12 +120,9 @@ def oracles(clip: Clip, data: bytes, true: Truth) -> list[dict]:
         return []
     count, skip = true.log_magnitude.shape[1], true.n_fft - true.n_fft // spectrum.OVERLAP_FACTOR
     coded = next(iter_runs(header, exponents, codes, header.rows * header.segment_length))[0].T[None, :count]
-    level = true.audio * np.float32(1 / header.gain_factor)  # the level the networks coded (§10)
-    padded = np.zeros((1, (count + spectrum.OVERLAP_FACTOR - 1) * true.n_fft // spectrum.OVERLAP_FACTOR))
-    padded[:, skip : skip + len(level)] = level.T
-    original = spectrum.stft(padded, true.n_fft)
+    original = spectrum.analysis(true.audio * np.float32(1 / header.gain_factor), true.n_fft)  # at the coded level
     no_frames = np.zeros((1, 0, original.shape[2]), np.complex128)
-    log_original = np.log(np.abs(original) + true.n_fft * spectrum.LOG_FLOOR)
+    log_original = spectrum.log_magnitude(original, true.n_fft)
     integrated = phase.rebuild(log_original, count, phase.PGHI, 0, 0, 0, no_frames, spectrum.ALL_CORES)
     rows = []
     for name, angle in (("original phase", np.angle(original)), ("pghi+0 of true magnitudes", np.angle(integrated))):

@@ -87,7 +87,6 @@ V5_FIELDS: tuple[tuple[str, str, int, int], ...] = (
     ("phase", "B", 0, 1),
     ("phase_iterations", "B", 0, MAX_PHASE_ITERATIONS),
 )
-LEGACY_PHASE = (0, 32)  # (phase, phase_iterations) of every file before version 5
 # Version 6 only: the decoded samples are multiplied by 2**(gain / 8) (§10), so the networks code the audio at a
 # level of the encoder's choosing (the one signed field).
 GAIN_STEPS_PER_OCTAVE = 8
@@ -96,6 +95,8 @@ V6_FIELDS: tuple[tuple[str, str, int, int], ...] = (("gain", "b", -128, 127),)
 # from the decoded one (§7 step 3), so a consistent spectrogram near the network's can be found.
 SLACK_STEPS_PER_NEPER = 64
 V7_FIELDS: tuple[tuple[str, str, int, int], ...] = (("phase_slack", "B", 0, 64),)
+PhaseSearch = tuple[int, int, int]  # (phase, phase_iterations, phase_slack): how spectral synthesis rebuilds phase
+LEGACY_PHASE: PhaseSearch = (0, 32, 0)  # the search of every file before version 5 (and of every waveform file)
 # The fields of each version, in file order.
 VERSION_FIELDS = {
     1: FIELDS,
@@ -124,12 +125,11 @@ def version_for(
     has_notes: bool,
     rate_divisor: int = 1,
     peak: int = 0,
-    phase: tuple[int, int] = LEGACY_PHASE,
+    phase: PhaseSearch = LEGACY_PHASE,
     gain: int = 0,
-    slack: int = 0,
 ) -> int:
     """The oldest format version that holds a file with these properties."""
-    if slack:
+    if phase[2]:
         return 7
     if gain:
         return 6
@@ -166,7 +166,7 @@ class Header:
     phase: int = LEGACY_PHASE[0]
     phase_iterations: int = LEGACY_PHASE[1]
     gain: int = 0
-    phase_slack: int = 0
+    phase_slack: int = LEGACY_PHASE[2]
 
     @property
     def has_notes(self) -> bool:
@@ -175,9 +175,11 @@ class Header:
     @property
     def version(self) -> int:
         """The oldest format version that holds this header."""
-        phase = (self.phase, self.phase_iterations)
-        args = (self.synthesis, self.has_notes, self.rate_divisor, self.peak, phase, self.gain, self.phase_slack)
-        return version_for(*args)
+        return version_for(self.synthesis, self.has_notes, self.rate_divisor, self.peak, self.phase_search, self.gain)
+
+    @property
+    def phase_search(self) -> PhaseSearch:
+        return self.phase, self.phase_iterations, self.phase_slack
 
     @property
     def size(self) -> int:
@@ -278,7 +280,7 @@ def validate(header: Header) -> None:
         )
     if header.synthesis and header.synthesis not in SPECTRAL_SYNTHESIS:
         raise FormatError(f"synthesis={header.synthesis} is not defined (0, or 8 to 12)")
-    if not header.synthesis and ((header.phase, header.phase_iterations) != LEGACY_PHASE or header.phase_slack):
+    if not header.synthesis and header.phase_search != LEGACY_PHASE:
         raise FormatError("a phase search is set in a waveform file (synthesis=0), which has no phase")
     if header.samples > MAX_OUTPUT_SAMPLES:
         raise FormatError(f"frames x channels = {header.samples} exceeds {MAX_OUTPUT_SAMPLES}")
@@ -356,7 +358,7 @@ def read_header(fileobj: BinaryIO) -> Header:
         raise FormatError("version 3 without notes (denoised=0 and no snr_estimate): it must be version 1 or 2")
     if version == 4 and header.rate_divisor == 1 and header.peak == 0:
         raise FormatError("version 4 with rate_divisor=1 and no peak: it must be version 1, 2 or 3")
-    if version == 5 and (header.phase, header.phase_iterations) == LEGACY_PHASE:
+    if version == 5 and header.phase_search == LEGACY_PHASE:  # version 5 has no slack byte: it is 0
         raise FormatError("version 5 with phase=0 and phase_iterations=32: it must be an earlier version")
     if version == 6 and header.gain == 0:
         raise FormatError("version 6 with gain=0: it must be an earlier version")

@@ -62,18 +62,28 @@ def istft(spectra: np.ndarray, n_fft: int, workers: int = ALL_CORES) -> np.ndarr
     return out.reshape(*out.shape[:-2], -1)
 
 
-def analyze(audio: np.ndarray, n_fft: int, workers: int = ALL_CORES) -> np.ndarray:
-    """(frames, C) audio -> (F, C * (N/2 + 1)) log-magnitudes, channel-major rows, F = frame_count(frames, n_fft)."""
+def analysis(audio: np.ndarray, n_fft: int, workers: int = ALL_CORES) -> np.ndarray:
+    """(frames, C) audio -> its (C, F, N/2 + 1) complex STFT frames as the encoder frames it: the audio preceded by
+    N - N/4 zeros and zero-padded at the end, F = frame_count(frames, n_fft)."""
     frames = len(audio)
     hop = n_fft // OVERLAP_FACTOR
-    count = frame_count(frames, n_fft)
-    padded = np.zeros((audio.shape[1], (count + OVERLAP_FACTOR - 1) * hop))
+    padded = np.zeros((audio.shape[1], (frame_count(frames, n_fft) + OVERLAP_FACTOR - 1) * hop))
     padded[:, n_fft - hop : n_fft - hop + frames] = audio.T
-    log_magnitude = np.log(np.abs(stft(padded, n_fft, workers)) + n_fft * LOG_FLOOR)  # (C, F, B)
-    return log_magnitude.transpose(1, 0, 2).reshape(count, -1)
+    return stft(padded, n_fft, workers)
+
+
+def log_magnitude(frames: np.ndarray, n_fft: int) -> np.ndarray:
+    """ln(|X| + N * LOG_FLOOR) of complex frames X: what the networks fit (inverse: magnitude)."""
+    return np.log(np.abs(frames) + n_fft * LOG_FLOOR)
+
+
+def analyze(audio: np.ndarray, n_fft: int, workers: int = ALL_CORES) -> np.ndarray:
+    """(frames, C) audio -> (F, C * (N/2 + 1)) log-magnitudes, channel-major rows, F = frame_count(frames, n_fft)."""
+    log = log_magnitude(analysis(audio, n_fft, workers), n_fft)  # (C, F, B)
+    return log.transpose(1, 0, 2).reshape(log.shape[1], -1)
 
 
 def magnitude(log_magnitude: np.ndarray, n_fft: int) -> np.ndarray:
-    """Inverse of the log map, bounded: exp(min(y, ln N)) - N * LOG_FLOOR, at least 0."""
+    """Inverse of log_magnitude, bounded: exp(min(y, ln N)) - N * LOG_FLOOR, at least 0."""
     # math.log: a Python float keeps a float32 input in float32 (np.log's float64 scalar would promote it)
     return np.maximum(np.exp(np.minimum(log_magnitude, math.log(n_fft))) - n_fft * LOG_FLOOR, 0.0)

@@ -165,7 +165,7 @@ def test_version_4_carries_the_rate_divisor_and_peak_and_is_written_only_with_on
 
 def test_version_5_carries_the_phase_search_and_only_spectral_files_have_one():
     spectral = dataclasses.replace(GOOD, synthesis=9, segment_length=64, overlap=0, width=2)
-    assert spectral.version == 2 and (spectral.phase, spectral.phase_iterations) == bitstream.LEGACY_PHASE
+    assert spectral.version == 2 and spectral.phase_search == bitstream.LEGACY_PHASE
     searched = dataclasses.replace(spectral, phase=1, phase_iterations=4)
     packed = bitstream.pack_header(searched)
     assert searched.version == 5 and packed[4] == 5 and len(packed) == searched.size == bitstream.HEADER_BYTES + 7

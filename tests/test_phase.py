@@ -111,7 +111,7 @@ def test_share_gives_every_channel_the_phase_of_their_sum_and_phase_0_where_they
 def test_the_registry_matches_the_header_bounds():
     bounds = {name: (low, high) for name, _, low, high in V5_FIELDS}
     assert bounds["phase"] == (0, max(phase.STARTS)) and sorted(phase.STARTS) == list(range(len(phase.STARTS)))
-    assert LEGACY_PHASE == (phase.GRIFFIN_LIM, phase.LEGACY_ITERATIONS)
+    assert LEGACY_PHASE == (phase.GRIFFIN_LIM, phase.LEGACY_ITERATIONS, 0)  # and no slack
 
 
 def test_the_encoder_stores_the_phase_search_it_is_asked_for():
@@ -128,6 +128,6 @@ def test_the_encoder_stores_the_phase_search_it_is_asked_for():
     )
     assert (fastest.phase, fastest.phase_iterations, fastest.phase_slack) == (phase.PGHI, 0, 0)  # no slack unused
     assert fastest.version == 6
-    assert (waveform.phase, waveform.phase_iterations) == LEGACY_PHASE and waveform.version == 1
+    assert waveform.phase_search == LEGACY_PHASE and waveform.version == 1
     with pytest.raises(ValueError, match="phase_iterations must be in"):
         codec.EncodeOptions(phase_iterations=65)

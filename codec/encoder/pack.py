@@ -27,14 +27,13 @@ def write(
     notes: dict[str, int] | None = None,
     rate_divisor: int = 1,
     peak: int = 0,
-    phase: tuple[int, int] = bitstream.LEGACY_PHASE,
+    phase: bitstream.PhaseSearch = bitstream.LEGACY_PHASE,
     gain: int = 0,
-    slack: int = 0,
 ) -> Header:
     """Write header and payload; returns the header written. notes: the note fields (§1.3), if any;
     rate_divisor: the audio was coded at sample_rate / rate_divisor (§8); peak: the peak limit (§9), 0 for none;
-    phase: (phase, phase_iterations), how spectral synthesis rebuilds phase (§7); gain: the gain field (§10);
-    slack: the phase_slack field (§7 step 3)."""
+    phase: (phase, phase_iterations, phase_slack), how spectral synthesis rebuilds phase (§7); gain: the gain
+    field (§10)."""
     header = Header(
         sample_rate=sample_rate,
         channels=channels,
@@ -54,7 +53,7 @@ def write(
         phase=phase[0],
         phase_iterations=phase[1],
         gain=gain,
-        phase_slack=slack,
+        phase_slack=phase[2],
     )
     bitstream.write(header, data, fileobj)
     return header

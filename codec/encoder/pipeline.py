@@ -54,24 +54,10 @@ def encode_stream(
     notes = {} if noise is None else {"denoised": int(denoised), "snr_estimate": snr_estimate(noise.snr_db)}
     peak = limit.peak_code(audio) if mode.limits_peak else 0  # the original's, before any decimation
     search = mode.phase_search(channels, options.phase_iterations)
-    slack = mode.phase_slack(channels) if search[1] else 0  # slack acts only through the iterations
-    overhead = header_bytes(version_for(shape.synthesis, bool(notes), divisor, peak, search, gain, slack))
+    overhead = header_bytes(version_for(shape.synthesis, bool(notes), divisor, peak, search, gain))
     levels, payload = _quantize_within(weights, int(bitrate * frames / sample_rate / 8), overhead)
     return pack.write(
-        fileobj,
-        sample_rate,
-        channels,
-        frames,
-        options.seed,
-        shape,
-        levels,
-        payload,
-        notes,
-        divisor,
-        peak,
-        search,
-        gain,
-        slack,
+        fileobj, sample_rate, channels, frames, options.seed, shape, levels, payload, notes, divisor, peak, search, gain
     )
 
 

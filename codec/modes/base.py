@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from codec.bitstream import LEGACY_PHASE, Header
+from codec.bitstream import LEGACY_PHASE, Header, PhaseSearch
 from codec.modes.ladder import Shape
 
 MAX_BITS_PER_SAMPLE = 16  # no mode spends more than 16-bit PCM (the format's caps assume so)
@@ -69,15 +69,10 @@ class Mode(abc.ABC):
         """The most this mode spends; a higher target is clamped to it."""
         return MAX_BITS_PER_SAMPLE * sample_rate * channels
 
-    def phase_search(self, channels: int = 1, iterations: int | None = None) -> tuple[int, int]:
-        """(phase, phase_iterations) of its headers for audio of `channels` channels (formats/ddc.md §7), with
-        `iterations` instead of its default if given; a mode without phase keeps version 2's."""
+    def phase_search(self, channels: int = 1, iterations: int | None = None) -> PhaseSearch:
+        """(phase, phase_iterations, phase_slack) of its headers for audio of `channels` channels (formats/ddc.md
+        §7), with `iterations` instead of its default if given; a mode without phase keeps version 2's."""
         return LEGACY_PHASE
-
-    def phase_slack(self, channels: int = 1) -> int:
-        """The `phase_slack` field (formats/ddc.md §7 step 3, version 7) for audio of `channels` channels: 0 here,
-        the phase search keeps the decoded magnitudes."""
-        return 0
 
     def gain(self, audio: np.ndarray) -> int:
         """The `gain` field for this (frames, C) audio (formats/ddc.md §10): the networks code

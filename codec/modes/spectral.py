@@ -22,6 +22,7 @@ from codec.bitstream import (
     SPECTRAL_SYNTHESIS,
     V6_FIELDS,
     Header,
+    PhaseSearch,
 )
 from codec.layout import crossfade, output_rows
 from codec.modes import ladder
@@ -115,12 +116,12 @@ class Spectral(Mode):
     def max_bitrate(self, sample_rate: int, channels: int) -> float:
         return min(super().max_bitrate(sample_rate, channels), self.max_bits_per_sample * sample_rate * channels)
 
-    def phase_search(self, channels: int = 1, iterations: int | None = None) -> tuple[int, int]:
-        default = self.phase_iterations if channels == 1 else self.multichannel_phase_iterations
-        return self.phase_start, default if iterations is None else iterations
-
-    def phase_slack(self, channels: int = 1) -> int:
-        return self.slack if channels == 1 else self.multichannel_slack
+    def phase_search(self, channels: int = 1, iterations: int | None = None) -> PhaseSearch:
+        mono = channels == 1
+        default = self.phase_iterations if mono else self.multichannel_phase_iterations
+        count = default if iterations is None else iterations
+        slack = (self.slack if mono else self.multichannel_slack) if count else 0  # it acts only through iterations
+        return self.phase_start, count, slack
 
     def gain(self, audio: np.ndarray) -> int:
         """The steps of 2**(1/8) that take the audio's RMS (less each channel's mean: DC is not heard) to
