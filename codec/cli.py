@@ -34,6 +34,7 @@ from codec.batch import plan, report, run, work
 from codec.bitstream import LEGACY_PHASE, MAGIC, MAX_PHASE_ITERATIONS, MAX_SEED, VERSIONS
 from codec.errors import DdcodecError
 from codec.options import BANDS, DENOISE, DEVICES, MAX_EFFORT, EncodeOptions
+from codec.restore import Damage
 from codec.summary import where_bytes_go
 from codec.threads import ENV as THREADS_ENV
 from codec.threads import resolve as resolve_threads
@@ -155,6 +156,35 @@ RAY_HELP = "Many files: one Ray task per file ($RAY_ADDRESS's cluster if set, el
 RAY_ADDRESS_HELP = "Many files: the Ray cluster to run on (implies --ray); every node must see the paths."
 SKIP_NOTE = "Many files: outputs already there and complete are skipped (rerun to resume); --force redoes them."
 FORCE_HELP = "Overwrite an existing output."
+RESTORE = "Restoration"  # the help panel of the options encode shares with restore
+DeclipFlag = Annotated[
+    bool, typer.Option("--declip", help="Re-estimate clipped peaks beyond the clipping level.", rich_help_panel=RESTORE)
+]
+GapsFlag = Annotated[
+    bool,
+    typer.Option(
+        "--gaps", help="Fill dropouts: runs of digital silence (2-250 ms) inside sound.", rich_help_panel=RESTORE
+    ),
+]
+ClicksFlag = Annotated[
+    bool,
+    typer.Option(
+        "--clicks", help="Find clicks (outliers of a short linear prediction) and fill them.", rich_help_panel=RESTORE
+    ),
+]
+MaskOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Fill these stretches, START-END seconds, comma-separated (e.g. 1.20-1.25,3-3.1).", rich_help_panel=RESTORE
+    ),
+]
+BandwidthOption = Annotated[
+    int | None,
+    typer.Option(
+        help="Extend the band: resample to this rate (Hz) and synthesize what lies above the input's cutoff.",
+        rich_help_panel=RESTORE,
+    ),
+]
 PHASE_HELP = (
     "Spectral mode: Griffin-Lim iterations the decoder runs after its phase-gradient start, stored in the file "
     f"(default: {modes.MODES['spectral'].phase_iterations} for mono, "
@@ -187,6 +217,11 @@ def encode(
     phase_iterations: Annotated[
         int | None, typer.Option(help=PHASE_HELP, min=0, max=MAX_PHASE_ITERATIONS)
     ] = DEFAULTS.phase_iterations,
+    declip: DeclipFlag = False,
+    gaps: GapsFlag = False,
+    clicks: ClicksFlag = False,
+    mask: MaskOption = None,
+    bandwidth: BandwidthOption = None,
     recursive: Annotated[bool, typer.Option("--recursive", "-r", help=RECURSIVE_HELP)] = False,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help=JOBS_HELP, min=1)] = 1,
     ray: Annotated[bool, typer.Option("--ray", help=RAY_HELP)] = False,
@@ -194,7 +229,7 @@ def encode(
     force: Annotated[bool, typer.Option("--force", "-f", help=f"{FORCE_HELP} {SKIP_NOTE}")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary.")] = False,
 ) -> None:
-    """Encode audio into a .ddc file, or many files into a directory of them."""
+    """Encode audio into a .ddc file, or many files into a directory of them (restored first if asked)."""
     try:
         options = EncodeOptions(
             bitrate=parse_bitrate(bitrate),
@@ -207,6 +242,7 @@ def encode(
             denoise=denoise.value,
             band=band.value,
             phase_iterations=phase_iterations,
+            restore=Damage(declip, gaps, clicks, mask, bandwidth),
         )
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
@@ -221,7 +257,9 @@ def encode(
     started = time.perf_counter()
     try:
         with _progress(quiet, chosen.measure, "fitting", "steps", closing=True) as progress:
-            header = work.encode_path(sources[0], target, options, force=force, progress=progress, warn=warn)
+            header = work.encode_path(
+                sources[0], target, options, force=force, progress=progress, warn=warn, note=lambda m: status(m, quiet)
+            )
     except DdcodecError as exc:
         raise fail(str(exc)) from None
     summary = codec.describe(header)
@@ -275,6 +313,34 @@ def decode(
     except DdcodecError as exc:
         raise fail(str(exc)) from None
     status(f"{target}: {header.duration:.2f} s decoded in {time.perf_counter() - started:.2f} s", quiet)
+
+
+@app.command("restore")
+def restore_command(
+    source: Annotated[str, typer.Argument(help="Audio file (wav, flac, ogg, mp3, ...); - for stdin.")],
+    target: Annotated[str, typer.Argument(help="Output audio, 16-bit PCM, format from the extension; - for WAV.")],
+    declip: DeclipFlag = False,
+    gaps: GapsFlag = False,
+    clicks: ClicksFlag = False,
+    mask: MaskOption = None,
+    bandwidth: BandwidthOption = None,
+    force: Annotated[bool, typer.Option("--force", "-f", help=FORCE_HELP)] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary.")] = False,
+) -> None:
+    """Repair an audio file: declip it, fill dropouts, clicks or given stretches from the sound around them, extend
+    its band. Writes 16-bit PCM."""
+    try:
+        damage = Damage(declip, gaps, clicks, mask, bandwidth)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    if not damage:
+        raise typer.BadParameter("nothing to restore: give --declip, --gaps, --clicks, --mask or --bandwidth")
+    started = time.perf_counter()
+    try:
+        found = work.restore_path(source, target, damage, force=force)
+    except DdcodecError as exc:
+        raise fail(str(exc)) from None
+    status(f"{target}: restored {found.summary()} in {time.perf_counter() - started:.1f} s", quiet)
 
 
 @dataclass(frozen=True)

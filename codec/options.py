@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from codec import modes, threads
 from codec.bitstream import MAX_PHASE_ITERATIONS, MAX_SEED
 from codec.modes import FitConfig
+from codec.restore import Damage
 
 DEVICES = ("auto", "cpu", "cuda")  # auto: CUDA when torch sees one, else the CPU
 DENOISE = ("auto", "off")
@@ -41,6 +42,8 @@ class EncodeOptions:
     phase_iterations : spectral mode: the fast Griffin-Lim iterations the decoder runs after its
         phase-gradient start (0 to 64, stored in the file); None for the mode's default. Fewer
         decode faster, more rebuild the phase closer to the magnitudes (bench/RESULTS.md, "Phase").
+    restore : damage to repair before coding (codec.restore.Damage: dropouts, clicks, stretches in seconds); the
+        file then holds the restored audio. Default: none.
     """
 
     bitrate: float = 24_000
@@ -53,6 +56,7 @@ class EncodeOptions:
     denoise: str = "off"
     band: str = "auto"
     phase_iterations: int | None = None
+    restore: Damage = Damage()  # noqa: RUF009 - frozen, so one shared default is safe
 
     def __post_init__(self) -> None:
         modes.get(self.mode)

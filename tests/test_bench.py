@@ -85,3 +85,19 @@ def test_speed_quick_measures_both_directions(tmp_path):
 def test_peaks_quick_decodes_with_and_without_the_limit(tmp_path):
     [row] = quick("bench.peaks", tmp_path / "peaks")
     assert float(row["limited_over_db"]) <= 1.0 + 1e-6 and float(row["limited_over_db"]) <= float(row["free_over_db"])
+
+
+def test_restore_quick_runs_every_method_on_every_task(tmp_path):
+    rows = quick("bench.restore", tmp_path / "restore")
+    tasks = {r["task"] for r in rows}
+    assert {"gaps 20 ms", "clicks", "clipped at 0.3 of peak", "bandwidth 8000 -> 16000 Hz", "clean"} <= tasks
+    assert {r["method"] for r in rows if r["task"] == "gaps 20 ms"} == {
+        "nothing (silence)",
+        "linear",
+        "Janssen AR",
+        "ddcodec --gaps",
+        "spectral filler, true mask",
+    }
+    silence = [r for r in rows if r["method"] == "nothing (silence)"]
+    assert all(float(r["snr_db"]) == 0 for r in silence)  # silence scores 0 dB by definition
+    assert (tmp_path / "restore.png").stat().st_size > 1000

@@ -24,6 +24,7 @@ from codec.batch.plan import Job
 from codec.bitstream import Header
 from codec.errors import DdcodecError
 from codec.options import EncodeOptions
+from codec.restore import Damage, Report, restore
 
 if TYPE_CHECKING:
     from codec.encoder.pipeline import Progress
@@ -60,14 +61,20 @@ def encode_path(
     force: bool = False,
     progress: "Progress | None" = None,
     warn: Warn = lambda message: None,
+    note: Warn = lambda message: None,
 ) -> Header:
-    """Encode an audio file (or "-") to a .ddc path (or "-"); warns when the bitrate asked is not what comes out."""
+    """Encode an audio file (or "-") to a .ddc path (or "-"); warns when the bitrate asked is not what comes out,
+    and notes what a restore found."""
     if options.device == "cuda":
         import torch
 
         if not torch.cuda.is_available():
             raise DdcodecError("--device cuda given but no CUDA device is available")
     audio, sample_rate = read_audio(source)
+    if options.restore:  # here rather than in the encoder, to say what was found
+        audio, sample_rate, found = restore(audio, sample_rate, options.restore)
+        note(f"restored {found.summary()}")
+        options = dataclasses.replace(options, restore=Damage())
     chosen = modes.get(options.mode)
     ceiling = chosen.max_bitrate(sample_rate, audio.shape[1])
     asked = options.bitrate / 1000
@@ -100,6 +107,17 @@ def decode_path(
         with atomic_output(target, force, protect=[source]) as out:
             write_pcm16(out, _counted(reader, progress), reader.sample_rate, reader.channels, fmt)
         return reader.header
+
+
+def restore_path(source: str, target: str, damage: Damage, *, force: bool = False) -> Report:
+    """Restore an audio file (or "-") to a 16-bit PCM file (or WAV on "-") in the format the target's extension
+    names; returns what was done."""
+    fmt = output_format(target)
+    audio, sample_rate = read_audio(source)
+    restored, rate, found = restore(audio, sample_rate, damage)
+    with atomic_output(target, force, protect=[source]) as out:
+        write_pcm16(out, [restored], rate, restored.shape[1], fmt)
+    return found
 
 
 def _counted(reader: codec.Reader, progress: Callable[[int, int, float], None] | None) -> Iterator[np.ndarray]:

@@ -21,6 +21,7 @@ from codec.encoder.segments import SegmentBatch, iter_batches
 from codec.modes import FitConfig, Mode
 from codec.modes.ladder import Shape
 from codec.options import EncodeOptions
+from codec.restore import restore
 
 MAX_FIT_WORK = 2**23  # segments x (width + rows) x L fitted at once: ~1.5 GB of activations at depth 6
 Progress = Callable[[int, int, float], None]  # (steps done, steps in all, the mode's fit measure: Mode.fit_measure)
@@ -41,6 +42,8 @@ def encode_stream(
     vectors use variants with other tunables, e.g. shorter spectral segments).
     """
     audio = check_audio(audio, sample_rate)
+    if options.restore:
+        audio, sample_rate, _ = restore(audio, sample_rate, options.restore)
     mode = mode or modes.get(options.mode)
     frames, channels = audio.shape
     bitrate, divisor, shape, signal, gain = _signal(audio, sample_rate, options, mode)

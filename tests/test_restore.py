@@ -1,0 +1,188 @@
+"""Restoration: finding dropouts and clicks, filling them, and the restore command and encode options."""
+
+import numpy as np
+import pytest
+import soundfile
+from conftest import load
+from test_cli import FAST, one_line_error, run
+
+import codec
+from codec.errors import SettingError
+from codec.restore import Damage, autoregressive, bandwidth, declip, detect, inpaint, restore
+
+RATE = 16000
+
+
+def voice(seconds: float = 1.0, seed: int = 0) -> np.ndarray:
+    """A vowel-like test signal: a 150 Hz harmonic series with a slow vibrato, plus a little noise, (frames, 1)."""
+    t = np.arange(int(seconds * RATE)) / RATE
+    phase = 2 * np.pi * 150 * t + 0.5 * np.sin(2 * np.pi * 3 * t)
+    x = sum(np.sin(k * phase) / k for k in range(1, 12))
+    x = 0.2 * x + 0.002 * np.random.default_rng(seed).standard_normal(len(t))
+    return x[:, None]
+
+
+def snr(reference: np.ndarray, test: np.ndarray) -> float:
+    return float(10 * np.log10(np.sum(reference**2) / max(np.sum((reference - test) ** 2), 1e-30)))
+
+
+def test_a_dropout_is_found_but_silence_at_the_ends_and_a_long_pause_are_not():
+    x = voice(2.0)
+    x[:800] = 0  # leading silence
+    x[8000:8320] = 0  # a 20 ms dropout
+    x[16000:24000] = 0  # a 0.5 s pause
+    found = detect.gaps(x, RATE)
+    assert detect.runs(found) == [(8000, 8320)]
+
+
+def test_a_filled_dropout_is_close_to_what_was_lost_and_nothing_else_moves():
+    clean = voice()
+    damaged = clean.copy()
+    damaged[6000:6320] = 0
+    restored, rate, report = restore(damaged, RATE, Damage(gaps=True))
+    assert rate == RATE
+    assert report.stretches == {"gaps": 1} and report.samples == {"gaps": 320}
+    assert snr(clean[6000:6320], restored[6000:6320]) > 10  # silence scores 0 dB
+    keep = np.ones(len(clean), bool)
+    keep[6000:6320] = False
+    assert np.array_equal(restored[keep], damaged[keep])
+
+
+def test_the_spectral_filler_fills_a_long_stretch_better_than_silence():
+    clean = voice()
+    unknown = np.zeros(len(clean), bool)
+    unknown[4000:7200] = True  # 200 ms: beyond the autoregressive filler's reach
+    filled = inpaint.fill(np.where(unknown[:, None], 0.0, clean), unknown, RATE)
+    assert snr(clean[unknown], filled[unknown]) > 3
+    assert np.array_equal(filled[~unknown], clean[~unknown])
+
+
+def test_autoregressive_interpolation_restores_a_short_run_of_a_tone():
+    clean = voice()
+    unknown = np.zeros(len(clean), bool)
+    unknown[5000:5080] = True
+    filled = autoregressive.janssen(np.where(unknown[:, None], 0.0, clean), unknown, RATE)
+    assert snr(clean[unknown], filled[unknown]) > 20
+
+
+def test_clicks_are_found_and_removed_and_clean_audio_keeps_its_samples():
+    clean = voice(2.0)
+    clicked = clean.copy()
+    starts = np.arange(1000, 30000, 2500)
+    for start in starts:
+        clicked[start : start + 5, 0] += 0.6 * np.array([1, -1, 1, -1, 1])
+    restored, _, report = restore(clicked, RATE, Damage(clicks=True))
+    assert report.stretches["clicks"] >= len(starts)
+    hit = np.zeros(len(clean), bool)
+    for start in starts:
+        hit[start : start + 5] = True
+    assert snr(clean[hit], restored[hit]) > snr(clean[hit], clicked[hit]) + 20
+    assert snr(clean, restored) > snr(clean, clicked) + 8
+    untouched, _, report = restore(clean, RATE, Damage(clicks=True))
+    assert report.samples["clicks"] < 0.01 * len(clean)
+    assert snr(clean, untouched) > 40
+
+
+def test_stereo_dropouts_are_filled_in_every_channel():
+    clean = np.hstack([voice(), 0.5 * voice(seed=1)])
+    damaged = clean.copy()
+    damaged[7000:7160] = 0
+    restored, _, _ = restore(damaged, RATE, Damage(gaps=True))
+    for c in range(2):
+        assert snr(clean[7000:7160, c], restored[7000:7160, c]) > 10
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [("1-0.5", "0 <= START < END"), ("a-b", "not START-END"), ("0.2", "not START-END"), ("5-6", "beyond")],
+)
+def test_a_bad_mask_names_the_stretch(text, fragment):
+    with pytest.raises(SettingError, match=fragment):
+        detect.parse_mask(text, RATE, RATE)
+
+
+def test_a_mask_flags_the_seconds_given():
+    mask = detect.parse_mask("0.1-0.2, 0.5-0.55", RATE, RATE)
+    assert detect.runs(mask) == [(1600, 3200), (8000, 8800)]
+
+
+def test_restore_command_writes_the_repaired_file_and_refuses_what_it_should(tmp_path):
+    damaged = voice()
+    damaged[5000:5320] = 0
+    source, target = tmp_path / "in.wav", tmp_path / "out.wav"
+    soundfile.write(source, damaged, RATE)
+    result = run("restore", source, target, "--gaps")
+    assert result.exit_code == 0, result.output
+    assert "gaps: 1 (20.0 ms)" in result.output
+    out, rate = soundfile.read(target, always_2d=True)
+    assert rate == RATE and out.shape == damaged.shape and np.abs(out[5000:5320]).max() > 0.05
+    one_line_error(run("restore", source, target, "--gaps"), "already exists")
+    one_line_error(run("restore", source, source, "--gaps", "--force"), "refusing to overwrite the input")
+    one_line_error(run("restore", source, tmp_path / "x.wav", "--mask", "9-10"), "beyond the audio")
+    assert not (tmp_path / "x.wav").exists()
+    assert run("restore", source, tmp_path / "y.wav").exit_code == 2  # nothing asked
+
+
+def test_encode_with_gaps_codes_the_restored_audio(tmp_path, quick):
+    audio, rate = load("digit_0_jackson.wav")
+    start = len(audio) // 2
+    damaged = audio.copy()
+    damaged[start : start + 160] = 0
+    restored = restore(damaged, rate, Damage(gaps=True))[0]
+    data = codec.encode(damaged, rate, iterations=quick, restore=Damage(gaps=True))
+    assert data == codec.encode(restored, rate, iterations=quick)
+    source = tmp_path / "in.wav"
+    soundfile.write(source, damaged, rate)
+    result = run("encode", source, tmp_path / "out.ddc", "--gaps", "--iterations", "20")
+    assert result.exit_code == 0 and "restored gaps: 1" in result.output, result.output
+    assert "restored" not in run("encode", source, tmp_path / "q.ddc", "--gaps", *FAST).output
+
+
+def test_clipped_peaks_come_back_closer_to_the_original_and_unclipped_audio_is_left_alone():
+    t = np.arange(RATE) / RATE
+    clean = (
+        0.5 * np.sin(2 * np.pi * 220 * t) + 0.3 * np.sin(2 * np.pi * 530 * t + 1) + 0.1 * np.sin(2 * np.pi * 1250 * t)
+    )
+    clean = clean[:, None]
+    level = 0.6 * np.abs(clean).max()
+    damaged = np.clip(clean, -level, level)
+    hit = np.abs(clean) >= level
+    assert declip.clipped(damaged)[:, 0].sum() == hit.sum()
+    restored, _, report = restore(damaged, RATE, Damage(declip=True))
+    assert report.samples["clipped"] == hit.sum()
+    assert snr(clean[hit], restored[hit]) > snr(clean[hit], damaged[hit]) + 20  # measured: 12.4 -> 38.8 dB
+    assert np.array_equal(restored[~hit], damaged[~hit]) and np.all(np.abs(restored[hit]) >= level)
+    assert not declip.clipped(clean).any()  # a single peak sample is not clipping
+    assert np.array_equal(restore(clean, RATE, Damage(declip=True))[0], clean)
+
+
+def test_bandwidth_extension_fills_the_band_above_the_input_and_keeps_the_one_below():
+    t = np.arange(RATE) / RATE
+    wide = sum(np.sin(2 * np.pi * 200 * k * t + k) / k for k in range(1, 40))[:, None] * 0.1  # up to 7.8 kHz
+    low = wide[::2]  # 8 kHz, aliasing aside: its band stops at 4 kHz
+    restored, rate, report = restore(low, RATE // 2, Damage(bandwidth=RATE))
+    assert rate == RATE and report.rates == (RATE // 2, RATE) and len(restored) == len(wide)
+    spectrum = np.abs(np.fft.rfft(restored[:, 0]))
+    freqs = np.fft.rfftfreq(len(restored), 1 / RATE)
+    upper, lower = spectrum[(freqs > 4500) & (freqs < 7500)], spectrum[(freqs > 500) & (freqs < 3500)]
+    assert upper.mean() > 0.01 * lower.mean()  # plain resampling leaves it empty
+    plain = bandwidth.signal.resample_poly(low, 2, 1, axis=0)
+    harmonics = np.arange(200, 3001, 200)  # 1 Hz bins: the known band's partials
+    assert np.allclose(spectrum[harmonics], np.abs(np.fft.rfft(plain[:, 0]))[harmonics], rtol=0.05)
+
+
+def test_a_bandwidth_below_the_input_rate_or_outside_the_format_is_refused():
+    with pytest.raises(SettingError, match="below the input's rate"):
+        restore(voice(), RATE, Damage(bandwidth=8000))
+    with pytest.raises(SettingError, match="1000 to 384000"):
+        Damage(bandwidth=500)
+    assert run("restore", "in.wav", "out.wav", "--bandwidth", "999999").exit_code == 2
+
+
+def test_peaks_declipped_beyond_full_scale_are_scaled_back_and_said_so():
+    t = np.arange(RATE) / RATE
+    loud = (1.4 * np.sin(2 * np.pi * 220 * t) + 0.2 * np.sin(2 * np.pi * 700 * t))[:, None]
+    clipped = np.clip(loud, -1.0, 1.0)  # clipped at full scale, as most clipped files are
+    restored, _, report = restore(clipped, RATE, Damage(declip=True))
+    assert np.abs(restored).max() <= 32767 / 32768 + 1e-9 and report.gain_db < -1
+    assert "scaled by" in report.summary()
