@@ -5,8 +5,7 @@
 Damage says what to repair. The repairs run in the order of REPAIRS, each in a module of its own:
 1. declip: clipped samples re-estimated beyond the clipping level (codec/restore/declip.py);
 2. fill: the runs that a finder in FINDERS flags (codec/restore/detect.py: dropouts, clicks) or that the mask
-   names, filled from their surroundings whatever found them: up to SHORT_RUN_S by autoregressive
-   interpolation (codec/restore/autoregressive.py), longer ones by the spectral filler (codec/restore/inpaint.py);
+   names, filled from their surroundings whatever found them (codec/restore/filler.py);
 3. bandwidth: the band above the input's cutoff synthesized at a higher rate (codec/restore/bandwidth.py).
 Numbers: bench/RESULTS.md, "Restoration".
 """
@@ -17,14 +16,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from codec.errors import SettingError
-from codec.restore import autoregressive, bandwidth, declip, detect, inpaint
+from codec.restore import bandwidth, declip, detect
+from codec.restore.filler import fill
 from codec.restore.runs import runs
 
 Finder = Callable[[np.ndarray, int], np.ndarray]  # (audio (frames, C), sample rate) -> (frames,) bool, True: damaged
 
-SHORT_RUN_S = 0.1  # up to here autoregressive interpolation wins on the mean (bench/RESULTS.md, "Restoration")
-MAX_BANDWIDTH_RATE = 384_000
-FULL_SCALE = 32767 / 32768  # the largest 16-bit sample  # the highest rate a .ddc file holds
+MAX_BANDWIDTH_RATE = 384_000  # the highest rate a .ddc file holds
+FULL_SCALE = 32767 / 32768  # the largest 16-bit sample
 
 FINDERS: dict[str, Finder] = {"gaps": detect.gaps, "clicks": detect.clicks}
 
@@ -121,18 +120,3 @@ def restore(audio: np.ndarray, sample_rate: int, damage: Damage) -> tuple[np.nda
         report.gain_db = 20 * float(np.log10(FULL_SCALE / peak))
         audio = (audio * (FULL_SCALE / peak)).astype(audio.dtype)
     return audio, sample_rate, report
-
-
-def fill(audio: np.ndarray, unknown: np.ndarray, sample_rate: int) -> np.ndarray:
-    """(frames, C) audio with the samples where `unknown` (frames,) is True filled in, the rest unchanged: runs
-    up to SHORT_RUN_S long by autoregressive interpolation, longer ones by the spectral filler (whose cost does not
-    grow with the square of the run)."""
-    short = np.zeros(len(unknown), bool)
-    for start, stop in runs(unknown):
-        short[start:stop] = stop - start < SHORT_RUN_S * sample_rate
-    out = np.asarray(audio, np.float64)
-    if short.any():
-        out = autoregressive.janssen(out, short, sample_rate)
-    if (unknown & ~short).any():
-        out = inpaint.fill(out, unknown & ~short, sample_rate)
-    return out.astype(np.asarray(audio).dtype)

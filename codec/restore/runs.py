@@ -17,7 +17,7 @@ def around(
     audio: np.ndarray, damaged: np.ndarray, n_fft: int, repair: Callable[[np.ndarray, np.ndarray], np.ndarray]
 ) -> np.ndarray:
     """(frames, C) audio with each cluster of damaged samples replaced by repair(x, mask), where x (C, n) is the
-    cluster's window: the damage with two STFT lengths (n_fft) of audio either side (damage closer than that
+    cluster's window: the damage with two STFT lengths (n_fft) of audio either side (damage less than four apart
     shares a window), n a multiple of the hop, zeros beyond the ends. The cost follows the damage, not the file."""
     hop = n_fft // spectrum.OVERLAP_FACTOR
     pad, margin = n_fft, 2 * n_fft  # the pad puts every sample under four whole frames
