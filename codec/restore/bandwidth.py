@@ -13,7 +13,7 @@ from scipy import signal
 
 from codec import spectrum
 from codec.errors import SettingError
-from codec.restore.inpaint import fft_size
+from codec.restore.runs import fft_size
 
 EDGE = 0.95  # the known band ends this far up to its cutoff: resampling filters roll off above
 CUTOFF_DB = -60.0  # the cutoff: the highest frequency whose long-term power is within this of the strongest

@@ -14,8 +14,7 @@ import functools
 import numpy as np
 
 from codec import spectrum
-from codec.restore.inpaint import fft_size
-from codec.restore.runs import around, runs
+from codec.restore.runs import around, fft_size, runs
 
 ITERATIONS = 100
 SPARSITY = 0.3  # the last iteration keeps this fraction of each frame's bins

@@ -1,16 +1,25 @@
-"""Runs of True in a mask, the damaged stretches codec/restore works on, and the windows of audio around them."""
+"""Runs of True in a mask, the damaged stretches codec/restore works on; the windows of audio around them, and the
+STFT length the repairs use."""
 
+import math
 from collections.abc import Callable
 
 import numpy as np
 
 from codec import spectrum
 
+WINDOW_S = 0.032  # an STFT's length for restoration: a power of two near 32 ms (512 samples at 16 kHz)
+
 
 def runs(mask: np.ndarray) -> list[tuple[int, int]]:
     """[start, stop) of each run of True in a 1-D bool array."""
     edges = np.flatnonzero(np.diff(np.concatenate(([0], mask.view(np.int8), [0]))))
     return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
+
+
+def fft_size(sample_rate: int, seconds: float = WINDOW_S) -> int:
+    """The power of two nearest `seconds` of samples (at least 64)."""
+    return 2 ** max(6, round(math.log2(seconds * sample_rate)))
 
 
 def around(
