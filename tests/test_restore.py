@@ -207,3 +207,10 @@ def test_a_tone_fading_in_after_digital_silence_has_no_clicks():
     x = np.zeros(2 * RATE)
     x[RATE:] = 0.3 * np.sin(2 * np.pi * 440 * t) * np.minimum(1, t / 0.01)  # a tone predicts itself: scale ~ 0
     assert not detect.clicks(x[:, None], RATE).any()
+
+
+def test_bandwidth_extension_in_chunks_equals_it_in_one(monkeypatch):
+    x = np.random.default_rng(0).standard_normal((20000, 2)) * 0.05
+    whole = bandwidth.extend(x, 8000, 16000)
+    monkeypatch.setattr(bandwidth, "CHUNK_FRAMES", 7)
+    assert np.allclose(bandwidth.extend(x, 8000, 16000), whole, rtol=0, atol=1e-12)

@@ -6,7 +6,7 @@ it restores 5 ms dropouts far better than the spectral filler (bench/RESULTS.md,
 """
 
 import numpy as np
-from scipy import linalg
+from scipy import linalg, signal
 
 from codec.restore.runs import runs
 
@@ -14,6 +14,17 @@ MIN_ORDER_S = 0.008  # the model must span a pitch period: a click in a 150 Hz v
 MAX_ORDER = 1000
 ORDER_PER_SAMPLE = 3  # the order is 3 x the run's length (between the bounds), the context twice the order
 ITERATIONS = 10
+
+
+def predictor(x: np.ndarray, order: int, correction: float) -> np.ndarray | None:
+    """Prediction-error filter [1, -a_1 .. -a_order] of 1-D x by the autocorrelation method, the zero lag raised by
+    `correction` (white-noise correction: keeps the system positive definite); None for silent x. The
+    autocorrelation comes from an FFT: the lags a predictor needs, without the O(n^2) of all of them."""
+    r = signal.correlate(x, x, mode="full", method="fft")[len(x) - 1 : len(x) + order]
+    if r[0] <= 0:
+        return None
+    r[0] *= 1 + correction
+    return np.concatenate(([1.0], -linalg.solve_toeplitz(r[:order], r[1 : order + 1])))
 
 
 def janssen(audio: np.ndarray, unknown: np.ndarray, sample_rate: int) -> np.ndarray:
@@ -34,11 +45,9 @@ def _janssen_run(x: np.ndarray, gap: slice, order: int, iterations: int) -> np.n
     """One channel's stretch x with x[gap] re-estimated `iterations` times under an AR model of `order`."""
     order = min(order, len(x) - 1)
     for _ in range(iterations):
-        r = np.correlate(x, x, "full")[len(x) - 1 : len(x) + order] / len(x)
-        if r[0] <= 0:
+        a = predictor(x, order, 1e-6)
+        if a is None:
             return x
-        r[0] *= 1 + 1e-6
-        a = np.concatenate(([1.0], -linalg.solve_toeplitz(r[:order], r[1:])))
         known = x.copy()
         known[gap] = 0.0
         cross = np.correlate(np.convolve(known, a), a, "valid")[gap]  # (A^T A x_known) on the gap

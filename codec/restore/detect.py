@@ -6,9 +6,10 @@ Each finder returns a (frames,) bool array, True where a sample is not to be tru
 import math
 
 import numpy as np
-from scipy import linalg, ndimage, signal
+from scipy import ndimage, signal
 
 from codec.errors import SettingError
+from codec.restore import autoregressive
 from codec.restore.runs import runs
 
 MIN_GAP_S = 0.002  # shorter runs of exact zeros happen in quiet 16-bit audio
@@ -78,12 +79,10 @@ def _residual(x: np.ndarray, start: int, block: int, order: int) -> tuple[np.nda
     """|residual| of x[start : start + block] under the block's own predictor, and its robust scale (0: none)."""
     context = x[max(0, start - order) : start + block]
     lead = start - max(0, start - order)
-    r = np.correlate(context, context, "full")[len(context) - 1 : len(context) + order]
-    if r[0] <= 0:
+    a = autoregressive.predictor(context, order, 1e-9)
+    if a is None:
         return np.zeros(len(context) - lead), 0.0
-    r[0] *= 1 + 1e-9  # white-noise correction keeps the system positive definite
-    a = linalg.solve_toeplitz(r[:order], r[1 : order + 1])
-    residual = np.abs(signal.lfilter(np.concatenate(([1.0], -a)), [1.0], context)[lead:])
+    residual = np.abs(signal.lfilter(a, [1.0], context)[lead:])
     return residual, 1.4826 * float(np.median(residual))
 
 

@@ -36,9 +36,7 @@ def interpolate_log_magnitude(log_mag: np.ndarray, trusted: np.ndarray) -> np.nd
     return (1 - weight) * log_mag[:, lo] + weight * log_mag[:, hi]
 
 
-def fill_stretch(
-    x: np.ndarray, unknown: np.ndarray, n_fft: int, join_length: int, iterations: int = ITERATIONS
-) -> np.ndarray:
+def fill_stretch(x: np.ndarray, unknown: np.ndarray, n_fft: int, join_length: int) -> np.ndarray:
     """x (C, n) with unknown (n,) samples filled; n a multiple of the hop and at least 4 hops."""
     hop = n_fft // spectrum.OVERLAP_FACTOR
     known = ~unknown
@@ -50,7 +48,7 @@ def fill_stretch(
     mag = np.maximum(mag, 0.0)
     original = x
     previous = np.zeros_like(frames)
-    for _ in range(iterations):
+    for _ in range(ITERATIONS):
         projected = frames
         target = projected + MOMENTUM * (projected - previous)
         shaped = mag * np.exp(1j * np.angle(target))
@@ -83,8 +81,8 @@ def join(original: np.ndarray, y: np.ndarray, unknown: np.ndarray, length: int) 
     return y
 
 
-def fill(audio: np.ndarray, unknown: np.ndarray, sample_rate: int, iterations: int = ITERATIONS) -> np.ndarray:
+def fill(audio: np.ndarray, unknown: np.ndarray, sample_rate: int) -> np.ndarray:
     """(frames, C) audio with the samples where `unknown` (frames,) is True filled in; the rest unchanged."""
     n_fft = fft_size(sample_rate, FILL_WINDOW_S)
     join_length = max(2, round(JOIN_S * sample_rate))
-    return around(audio, unknown, n_fft, lambda x, mask: fill_stretch(x, mask, n_fft, join_length, iterations))
+    return around(audio, unknown, n_fft, lambda x, mask: fill_stretch(x, mask, n_fft, join_length))
