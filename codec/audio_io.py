@@ -1,4 +1,4 @@
-"""Audio files in and out: reading any format libsndfile knows, writing 16-bit PCM atomically.
+"""Audio files in and out: reading any format libsndfile knows, writing PCM atomically.
 
 "-" means stdin/stdout. Outputs go to a temporary file beside the target and are
 renamed into place only when complete, so a failure never leaves a partial file.
@@ -44,11 +44,15 @@ def read_bytes(source: str) -> bytes:
 
 def read_audio(source: str) -> tuple[np.ndarray, int]:
     """Read a whole audio file (or stdin for "-") as (frames, channels) float32 and its sample rate."""
+    return audio_from_bytes(read_audio_bytes(source), display_name(source))
+
+
+def read_audio_bytes(source: str) -> bytes:
+    """read_bytes, its problems raised as AudioError."""
     try:
-        data = read_bytes(source)
+        return read_bytes(source)
     except DdcodecError as exc:
         raise AudioError(str(exc)) from None
-    return audio_from_bytes(data, display_name(source))
 
 
 def audio_from_bytes(data: bytes, name: str) -> tuple[np.ndarray, int]:
@@ -68,6 +72,17 @@ def is_pcm(data: bytes) -> bool:
         return soundfile.info(io.BytesIO(data)).subtype not in lossy
     except (soundfile.LibsndfileError, RuntimeError, TypeError):
         return False
+
+
+DEPTHS = ("DOUBLE", "FLOAT", "PCM_32", "PCM_24", "PCM_16")  # deepest first
+
+
+def kept_depth(data: bytes, fmt: str) -> str:
+    """The sample format a repaired copy of an audio file is written in: the file's own where it is deeper than
+    16-bit PCM, or the deepest under it that `fmt` stores (FLAC: 24 bits); PCM_16 for any other file."""
+    subtype = soundfile.info(io.BytesIO(data)).subtype
+    deeper = DEPTHS[DEPTHS.index(subtype) :] if subtype in DEPTHS else DEPTHS[-1:]
+    return next(s for s in deeper if soundfile.check_format(fmt, s))
 
 
 # Extensions of files a directory encode picks up: what libsndfile reads, and the usual aliases.
@@ -166,8 +181,16 @@ def _umask() -> int:
     return mask
 
 
-def write_pcm16(fileobj: BinaryIO, blocks: Iterable[np.ndarray], sample_rate: int, channels: int, fmt: str) -> None:
-    """Stream float blocks (frames, channels) to an audio file as 16-bit PCM."""
-    with soundfile.SoundFile(fileobj, "w", sample_rate, channels, "PCM_16", format=fmt) as out:
+def write_audio(
+    fileobj: BinaryIO,
+    blocks: Iterable[np.ndarray],
+    sample_rate: int,
+    channels: int,
+    fmt: str,
+    subtype: str = "PCM_16",
+) -> None:
+    """Stream float blocks (frames, channels) in [-1, 1) to an audio file: 16-bit PCM by to_pcm16, other subtypes
+    by libsndfile's conversion."""
+    with soundfile.SoundFile(fileobj, "w", sample_rate, channels, subtype, format=fmt) as out:
         for block in blocks:
-            out.write(to_pcm16(block))
+            out.write(to_pcm16(block) if subtype == "PCM_16" else np.asarray(block, np.float64))

@@ -318,7 +318,12 @@ def decode(
 @app.command("restore")
 def restore_command(
     source: Annotated[str, typer.Argument(help="Audio file (wav, flac, ogg, mp3, ...); - for stdin.")],
-    target: Annotated[str, typer.Argument(help="Output audio, 16-bit PCM, format from the extension; - for WAV.")],
+    target: Annotated[
+        str,
+        typer.Argument(
+            help="Output audio, as deep as the input (at least 16-bit PCM), format from the extension; - for WAV."
+        ),
+    ],
     declip: DeclipFlag = False,
     gaps: GapsFlag = False,
     clicks: ClicksFlag = False,
@@ -328,7 +333,7 @@ def restore_command(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary.")] = False,
 ) -> None:
     """Repair an audio file: declip it, fill dropouts, clicks or given stretches from the sound around them, extend
-    its band. Writes 16-bit PCM."""
+    its band. Writes the input's sample format (16-bit PCM for 16-bit and lossy inputs)."""
     try:
         damage = Damage(declip, gaps, clicks, mask, bandwidth)
     except ValueError as exc:

@@ -19,7 +19,17 @@ import soundfile
 
 import codec
 from codec import modes
-from codec.audio_io import atomic_output, open_input, output_format, read_audio, write_pcm16
+from codec.audio_io import (
+    atomic_output,
+    audio_from_bytes,
+    display_name,
+    kept_depth,
+    open_input,
+    output_format,
+    read_audio,
+    read_audio_bytes,
+    write_audio,
+)
 from codec.batch.plan import Job
 from codec.bitstream import Header
 from codec.errors import DdcodecError
@@ -105,18 +115,20 @@ def decode_path(
     fmt = output_format(target)
     with open_input(source) as fileobj, codec.open(fileobj, threads) as reader:
         with atomic_output(target, force, protect=[source]) as out:
-            write_pcm16(out, _counted(reader, progress), reader.sample_rate, reader.channels, fmt)
+            write_audio(out, _counted(reader, progress), reader.sample_rate, reader.channels, fmt)
         return reader.header
 
 
 def restore_path(source: str, target: str, damage: Damage, *, force: bool = False) -> Report:
-    """Restore an audio file (or "-") to a 16-bit PCM file (or WAV on "-") in the format the target's extension
-    names; returns what was done."""
+    """Restore an audio file (or "-") to a file (or WAV on "-") in the format the target's extension names, as
+    deep as the input (audio_io.kept_depth: 24-bit stays 24-bit, 16-bit and lossy inputs give 16-bit PCM);
+    returns what was done."""
     fmt = output_format(target)
-    audio, sample_rate = read_audio(source)
+    data = read_audio_bytes(source)
+    audio, sample_rate = audio_from_bytes(data, display_name(source))
     restored, rate, found = restore(audio, sample_rate, damage)
     with atomic_output(target, force, protect=[source]) as out:
-        write_pcm16(out, [restored], rate, restored.shape[1], fmt)
+        write_audio(out, [restored], rate, restored.shape[1], fmt, kept_depth(data, fmt))
     return found
 
 
