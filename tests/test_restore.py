@@ -124,6 +124,23 @@ def test_restore_command_writes_the_repaired_file_and_refuses_what_it_should(tmp
     assert run("restore", source, tmp_path / "y.wav").exit_code == 2  # nothing asked
 
 
+@pytest.mark.parametrize(
+    ("subtype", "suffix", "written"),
+    [("PCM_24", "wav", "PCM_24"), ("FLOAT", "flac", "PCM_24"), ("FLOAT", "wav", "FLOAT"), ("PCM_16", "wav", "PCM_16")],
+)
+def test_restore_keeps_the_input_sample_depth_where_the_output_format_can(tmp_path, subtype, suffix, written):
+    damaged = voice()
+    damaged[5000:5320] = 0
+    source, target = tmp_path / "in.wav", tmp_path / f"out.{suffix}"
+    soundfile.write(source, damaged, RATE, subtype=subtype)
+    assert run("restore", source, target, "--gaps").exit_code == 0
+    assert soundfile.info(target).subtype == written
+    stored, out = (soundfile.read(path, always_2d=True)[0] for path in (source, target))
+    kept = np.ones(len(damaged), bool)
+    kept[5000:5320] = False
+    assert np.abs(out[kept] - stored[kept]).max() < 2**-22  # the undamaged samples as they came in, below 16 bits
+
+
 def test_encode_with_gaps_codes_the_restored_audio(tmp_path, quick):
     audio, rate = load("digit_0_jackson.wav")
     start = len(audio) // 2
@@ -200,6 +217,45 @@ def test_each_run_is_filled_by_the_filler_that_restores_known_audio_nearby_bette
     monkeypatch.setattr(fill_module, "FILLERS", {"left": left, "right": right})
     filled = fill_module.fill(damaged, unknown, RATE)
     assert np.array_equal(filled, clean)  # each run went to the filler that was exact around it
+
+
+def test_fillers_with_opposite_errors_are_blended_into_the_lost_audio(monkeypatch):
+    clean = voice()
+    unknown = np.zeros(len(clean), bool)
+    unknown[6000:6160] = True
+    damaged = np.where(unknown[:, None], 0.0, clean)
+    error = 0.05 * np.sin(np.arange(len(clean)) / 3)[:, None]
+    over = lambda x, mask, rate: np.where(mask[:, None], clean + error, x)  # noqa: E731
+    under = lambda x, mask, rate: np.where(mask[:, None], clean - error, x)  # noqa: E731
+    monkeypatch.setattr(fill_module, "FILLERS", {"over": over, "under": under})
+    filled = fill_module.fill(damaged, unknown, RATE)
+    assert np.allclose(filled, clean)  # the even blend: neither filler alone is exact
+
+
+def test_a_quieter_fill_with_less_squared_error_does_not_win_over_the_right_spectrum(monkeypatch):
+    rng = np.random.default_rng(0)
+    clean, other = 0.1 * rng.standard_normal((2, RATE, 1))  # white noise, and another take of it
+    unknown = np.zeros(RATE, bool)
+    unknown[6000:7600] = True  # 100 ms: silence empties whole LSD frames
+    damaged = np.where(unknown[:, None], 0.0, clean)
+    another = lambda x, mask, rate: np.where(mask[:, None], other, x)  # noqa: E731  the right spectrum, 2x the error
+    silent = lambda x, mask, rate: np.where(mask[:, None], 0.0, x)  # noqa: E731  the least squared error
+    monkeypatch.setattr(fill_module, "FILLERS", {"another": another, "silent": silent})
+    filled = fill_module.fill(damaged, unknown, RATE)
+    assert np.array_equal(filled[unknown], other[unknown])
+
+
+def test_an_attack_is_not_a_click_but_the_same_burst_in_steady_sound_is():
+    rng = np.random.default_rng(1)
+    t = np.arange(RATE) / RATE
+    burst = np.zeros(RATE)
+    burst[8000:8008] = 0.8 * np.hanning(10)[1:-1] * rng.choice([-1, 1], 8)
+    quiet = 0.002 * rng.standard_normal(RATE)
+    ring = np.where(t >= 0.5, 0.3 * np.sin(2 * np.pi * 2500 * t) * np.exp(-(t - 0.5) / 0.03), 0.0)
+    hit = quiet + burst + ring  # a castanet: a burst that starts a louder, decaying sound
+    steady = 0.05 * np.sin(2 * np.pi * 300 * t) + quiet + burst
+    assert not detect.clicks(hit[:, None], RATE)[7990:8020].any()
+    assert detect.clicks(steady[:, None], RATE)[8000:8008].all()
 
 
 def test_a_tone_fading_in_after_digital_silence_has_no_clicks():
