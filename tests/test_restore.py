@@ -215,6 +215,7 @@ def test_each_run_is_filled_by_the_filler_that_restores_known_audio_nearby_bette
     left = lambda x, mask, rate: np.where(mask[:, None] & (np.arange(len(x)) < 6500)[:, None], clean, x)  # noqa: E731
     right = lambda x, mask, rate: np.where(mask[:, None] & (np.arange(len(x)) >= 6500)[:, None], clean, x)  # noqa: E731
     monkeypatch.setattr(fill_module, "FILLERS", {"left": left, "right": right})
+    monkeypatch.setattr(fill_module, "_reach", lambda rate: len(clean))  # the fakes index the whole clip
     filled = fill_module.fill(damaged, unknown, RATE)
     assert np.array_equal(filled, clean)  # each run went to the filler that was exact around it
 
@@ -228,6 +229,7 @@ def test_fillers_with_opposite_errors_are_blended_into_the_lost_audio(monkeypatc
     over = lambda x, mask, rate: np.where(mask[:, None], clean + error, x)  # noqa: E731
     under = lambda x, mask, rate: np.where(mask[:, None], clean - error, x)  # noqa: E731
     monkeypatch.setattr(fill_module, "FILLERS", {"over": over, "under": under})
+    monkeypatch.setattr(fill_module, "_reach", lambda rate: len(clean))  # the fakes index the whole clip
     filled = fill_module.fill(damaged, unknown, RATE)
     assert np.allclose(filled, clean)  # the even blend: neither filler alone is exact
 
@@ -241,6 +243,7 @@ def test_a_quieter_fill_with_less_squared_error_does_not_win_over_the_right_spec
     another = lambda x, mask, rate: np.where(mask[:, None], other, x)  # noqa: E731  the right spectrum, 2x the error
     silent = lambda x, mask, rate: np.where(mask[:, None], 0.0, x)  # noqa: E731  the least squared error
     monkeypatch.setattr(fill_module, "FILLERS", {"another": another, "silent": silent})
+    monkeypatch.setattr(fill_module, "_reach", lambda rate: len(clean))  # the fakes index the whole clip
     filled = fill_module.fill(damaged, unknown, RATE)
     assert np.array_equal(filled[unknown], other[unknown])
 
@@ -256,6 +259,20 @@ def test_an_attack_is_not_a_click_but_the_same_burst_in_steady_sound_is():
     steady = 0.05 * np.sin(2 * np.pi * 300 * t) + quiet + burst
     assert not detect.clicks(hit[:, None], RATE)[7990:8020].any()
     assert detect.clicks(steady[:, None], RATE)[8000:8008].all()
+
+
+def test_filling_block_by_block_equals_filling_the_whole_file(monkeypatch):
+    clean = np.concatenate([voice(seed=k) for k in range(4)])  # 4 s
+    unknown = np.zeros(len(clean), bool)
+    for start in (3000, 9000, 21000, 40000, 52000):
+        unknown[start : start + 320] = True  # 20 ms dropouts
+    unknown[30000:33200] = True  # 200 ms: the spectral filler's
+    damaged = np.where(unknown[:, None], 0.0, clean).astype(np.float32)
+    blocks = fill_module.fill(damaged, unknown, RATE)  # 10 s blocks: one
+    monkeypatch.setattr(fill_module, "BLOCK_S", 0.5)
+    assert len(fill_module._groups(detect.runs(unknown), 0.5 * RATE)) == 5
+    assert blocks.dtype == np.float32
+    assert np.allclose(fill_module.fill(damaged, unknown, RATE), blocks, atol=1e-7)
 
 
 def test_a_tone_fading_in_after_digital_silence_has_no_clicks():
