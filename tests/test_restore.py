@@ -1,5 +1,7 @@
 """Restoration: finding dropouts and clicks, filling them, and the restore command and encode options."""
 
+import importlib
+
 import numpy as np
 import pytest
 import soundfile
@@ -273,6 +275,34 @@ def test_filling_block_by_block_equals_filling_the_whole_file(monkeypatch):
     assert len(fill_module._groups(detect.runs(unknown), 0.5 * RATE)) == 5
     assert blocks.dtype == np.float32
     assert np.allclose(fill_module.fill(damaged, unknown, RATE), blocks, atol=1e-7)
+
+
+def test_finding_clicks_chunk_by_chunk_equals_finding_them_in_one(monkeypatch):
+    rng = np.random.default_rng(3)
+    x = np.concatenate([voice(seed=k) for k in range(3)])
+    x = np.repeat(x, 2, axis=1)
+    for start in rng.integers(1000, len(x) - 1000, 12):
+        x[start : start + 6, start % 2] += 0.5 * rng.choice([-1, 1], 6)
+    whole = detect.clicks(x, RATE)
+    monkeypatch.setattr(detect, "CLICK_CHUNK_BLOCKS", 3)  # 150 ms chunks
+    assert whole.sum() > 12 * 6 * 0.8 and np.array_equal(detect.clicks(x, RATE), whole)
+
+
+def test_dense_damage_is_repaired_in_bounded_windows_each_writing_only_its_own(monkeypatch):
+    runs_module = importlib.import_module("codec.restore.runs")
+    x = voice(2.0)
+    damaged = np.zeros(len(x), bool)
+    damaged[100::200] = damaged[101::200] = True  # clipped peaks, say: every 12.5 ms for 2 s
+    lengths = []
+
+    def repair(window: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        lengths.append(window.shape[1])
+        return np.where(mask, 1.0, window)
+
+    monkeypatch.setattr(runs_module, "MAX_WINDOW_FFTS", 8)
+    out = runs_module.around(x, damaged, 512, repair)
+    assert np.array_equal(out[damaged], np.ones((damaged.sum(), 1))) and np.array_equal(out[~damaged], x[~damaged])
+    assert len(lengths) > 4 and max(lengths) <= 13 * 512  # 8 FFT lengths of damage and 2 either side, in hops
 
 
 def test_a_tone_fading_in_after_digital_silence_has_no_clicks():

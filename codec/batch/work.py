@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 Warn = Callable[[str], None]
 
 DONE, SKIPPED, FAILED = "done", "skipped", "failed"
+WRITE_FRAMES = 1 << 16  # restored audio is converted and written this many frames at a time
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,8 @@ def restore_path(source: str, target: str, damage: Damage, *, force: bool = Fals
     audio, sample_rate = audio_from_bytes(data, display_name(source))
     restored, rate, found = restore(audio, sample_rate, damage)
     with atomic_output(target, force, protect=[source]) as out:
-        write_audio(out, [restored], rate, restored.shape[1], fmt, kept_depth(data, fmt))
+        blocks = (restored[i : i + WRITE_FRAMES] for i in range(0, len(restored), WRITE_FRAMES))
+        write_audio(out, blocks, rate, restored.shape[1], fmt, kept_depth(data, fmt))
     return found
 
 

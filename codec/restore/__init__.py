@@ -115,7 +115,7 @@ def restore(audio: np.ndarray, sample_rate: int, damage: Damage) -> tuple[np.nda
     for repair in REPAIRS.values():
         if repair.wanted(damage):
             audio, sample_rate = repair.run(audio, sample_rate, damage, report)
-    peak = float(np.max(np.abs(audio), initial=0.0))
+    peak = max(float(np.max(audio, initial=0.0)), -float(np.min(audio, initial=0.0)))  # no |audio| copy
     if peak > FULL_SCALE:
         report.gain_db = 20 * float(np.log10(FULL_SCALE / peak))
         audio = (audio * (FULL_SCALE / peak)).astype(audio.dtype)

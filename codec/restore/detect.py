@@ -52,7 +52,18 @@ def gaps(audio: np.ndarray, sample_rate: int) -> np.ndarray:
 
 
 def _rms(x: np.ndarray) -> float:
-    return float(np.sqrt(np.mean(np.square(x, dtype=np.float64))))
+    """RMS over all of x, a block at a time (no float64 copy of a whole file)."""
+    flat = np.ravel(x)
+    if not len(flat):
+        return 0.0
+    step = 1 << 20
+    total = sum(
+        float(np.dot(part, part)) for part in (flat[i : i + step].astype(np.float64) for i in range(0, len(flat), step))
+    )
+    return float(np.sqrt(total / len(flat)))
+
+
+CLICK_CHUNK_BLOCKS = 200  # the finder goes this many predictor blocks (10 s) at a time: memory follows the chunk
 
 
 def clicks(audio: np.ndarray, sample_rate: int) -> np.ndarray:
@@ -63,34 +74,45 @@ def clicks(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     samples, which have no past to be predicted from, are never clicks."""
     order = max(4, round(CLICK_ORDER_S * sample_rate))
     block = max(4 * order, round(CLICK_BLOCK_S * sample_rate))
+    far = 2 * order + round(CLICK_CONTEXT_S * sample_rate)
+    span = CLICK_CHUNK_BLOCKS * block
+    margin = (-(-far // block) + 1) * block  # whole blocks: a chunk's blocks are the file's, read as they would be
     found = np.zeros(len(audio), bool)
-    near, far = 2 * order, 2 * order + round(CLICK_CONTEXT_S * sample_rate)
-    for x in np.asarray(audio, np.float64).T:
-        size, scale = np.zeros(len(x)), np.zeros(len(x))
-        for start in range(0, len(x), block):
-            size[start : start + block], scale[start : start + block] = _residual(x, start, block, order)
-        half = (far - near) // 2
-        widest = ndimage.maximum_filter1d(size, 2 * half + 1, mode="constant")
-        padded = np.pad(widest, near + half)
-        neighbours = np.maximum(padded[: len(x)], padded[2 * (near + half) :])
-        scale = np.maximum(scale, 10 ** (CLICK_FLOOR_DB / 20) * _rms(x))
-        found |= (size > CLICK_THRESHOLD * scale) & (size > CLICK_ISOLATION * neighbours)
+    for c in range(audio.shape[1]):
+        floor = 10 ** (CLICK_FLOOR_DB / 20) * _rms(audio[:, c])
+        for start in range(0, len(audio), span):
+            lo, hi = max(0, start - margin), min(len(audio), start + span + margin)
+            chunk = _clicks_in(np.asarray(audio[lo:hi, c], np.float64), lo > 0, order, block, far, floor)
+            found[start : start + span] |= chunk[start - lo : start - lo + span]
     found[:order] = False
     pad = round(CLICK_PAD_S * sample_rate)
     if pad and found.any():
-        found = np.convolve(found, np.ones(2 * pad + 1), "same") > 0
+        found = ndimage.maximum_filter1d(found, 2 * pad + 1)
     return _without_onsets(audio, found, sample_rate)
+
+
+def _clicks_in(x: np.ndarray, has_past: bool, order: int, block: int, far: int, floor: float) -> np.ndarray:
+    """The click test on a stretch of one channel whose first block, if `has_past`, only gives context."""
+    near = 2 * order
+    size, scale = np.zeros(len(x)), np.zeros(len(x))
+    for start in range(block if has_past else 0, len(x), block):
+        size[start : start + block], scale[start : start + block] = _residual(x, start, block, order)
+    half = (far - near) // 2
+    widest = ndimage.maximum_filter1d(size, 2 * half + 1, mode="constant")
+    padded = np.pad(widest, near + half)
+    neighbours = np.maximum(padded[: len(x)], padded[2 * (near + half) :])
+    scale = np.maximum(scale, floor)
+    return (size > CLICK_THRESHOLD * scale) & (size > CLICK_ISOLATION * neighbours)
 
 
 def _without_onsets(audio: np.ndarray, found: np.ndarray, sample_rate: int) -> np.ndarray:
     """found with the runs that start a louder sound (ONSET_RATIO) cleared."""
-    power = np.mean(np.square(audio, dtype=np.float64), axis=1)
     window, guard = round(ONSET_WINDOW_S * sample_rate), round(ONSET_GUARD_S * sample_rate)
     kept = found.copy()
     for start, stop in runs(found):
-        before = power[max(0, start - guard - window) : max(0, start - guard)]
-        after = power[stop + guard : stop + guard + window]
-        if len(before) and len(after) and after.mean() > ONSET_RATIO**2 * before.mean():
+        before = audio[max(0, start - guard - window) : max(0, start - guard)]
+        after = audio[stop + guard : stop + guard + window]
+        if len(before) and len(after) and _rms(after) > ONSET_RATIO * _rms(before):
             kept[start:stop] = False
     return kept
 
