@@ -342,7 +342,8 @@ def restore_command(
         raise typer.BadParameter("nothing to restore: give --declip, --gaps, --clicks, --mask or --bandwidth")
     started = time.perf_counter()
     try:
-        found = work.restore_path(source, target, damage, force=force)
+        with _progress(quiet, "at {:.0f} s", "restoring", "blocks", closing=False) as progress:
+            found = work.restore_path(source, target, damage, force=force, progress=progress)
     except DdcodecError as exc:
         raise fail(str(exc)) from None
     status(f"{target}: restored {found.summary()} in {time.perf_counter() - started:.1f} s", quiet)

@@ -305,6 +305,16 @@ def test_dense_damage_is_repaired_in_bounded_windows_each_writing_only_its_own(m
     assert len(lengths) > 4 and max(lengths) <= 13 * 512  # 8 FFT lengths of damage and 2 either side, in hops
 
 
+def test_restore_reports_progress_to_the_end_of_each_repair():
+    x = np.concatenate([voice(seed=k) for k in range(3)])
+    x[5000:5320] = x[40000:40320] = 0
+    x = np.clip(x, -0.9 * np.abs(x).max(), 0.9 * np.abs(x).max())
+    heard = []
+    restore(x, RATE, Damage(declip=True, gaps=True), lambda done, total, at: heard.append((done, total, at)))
+    assert heard and all(0 < done <= total and 0 < at <= 3.0 for done, total, at in heard)
+    assert sum(done == total for done, total, _ in heard) >= 2  # declipping's windows, then the fill's blocks
+
+
 def test_a_tone_fading_in_after_digital_silence_has_no_clicks():
     t = np.arange(RATE) / RATE
     x = np.zeros(2 * RATE)

@@ -35,6 +35,7 @@ from codec.bitstream import Header
 from codec.errors import DdcodecError
 from codec.options import EncodeOptions
 from codec.restore import Damage, Report, restore
+from codec.restore import Progress as RestoreProgress
 
 if TYPE_CHECKING:
     from codec.encoder.pipeline import Progress
@@ -120,14 +121,16 @@ def decode_path(
         return reader.header
 
 
-def restore_path(source: str, target: str, damage: Damage, *, force: bool = False) -> Report:
+def restore_path(
+    source: str, target: str, damage: Damage, *, force: bool = False, progress: RestoreProgress | None = None
+) -> Report:
     """Restore an audio file (or "-") to a file (or WAV on "-") in the format the target's extension names, as
     deep as the input (audio_io.kept_depth: 24-bit stays 24-bit, 16-bit and lossy inputs give 16-bit PCM);
     returns what was done."""
     fmt = output_format(target)
     data = read_audio_bytes(source)
     audio, sample_rate = audio_from_bytes(data, display_name(source))
-    restored, rate, found = restore(audio, sample_rate, damage)
+    restored, rate, found = restore(audio, sample_rate, damage, progress)
     with atomic_output(target, force, protect=[source]) as out:
         blocks = (restored[i : i + WRITE_FRAMES] for i in range(0, len(restored), WRITE_FRAMES))
         write_audio(out, blocks, rate, restored.shape[1], fmt, kept_depth(data, fmt))

@@ -10,6 +10,7 @@ Damage says what to repair. The repairs run in the order of REPAIRS, each in a m
 Numbers: bench/RESULTS.md, "Restoration".
 """
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -18,9 +19,10 @@ import numpy as np
 from codec.errors import SettingError
 from codec.restore import bandwidth, declip, detect
 from codec.restore.filler import fill
-from codec.restore.runs import runs
+from codec.restore.runs import Step, runs
 
 Finder = Callable[[np.ndarray, int], np.ndarray]  # (audio (frames, C), sample rate) -> (frames,) bool, True: damaged
+Progress = Callable[[int, int, float], None]  # (stretches done, stretches in all of one repair, seconds reached)
 
 MAX_BANDWIDTH_RATE = 384_000  # the highest rate a .ddc file holds
 FULL_SCALE = 32767 / 32768  # the largest 16-bit sample
@@ -70,24 +72,30 @@ class Report:
         return ", ".join(parts) or "nothing found"
 
 
-def _declip(audio: np.ndarray, sample_rate: int, damage: Damage, report: Report) -> tuple[np.ndarray, int]:
+def _declip(
+    audio: np.ndarray, sample_rate: int, damage: Damage, report: Report, step: Step | None
+) -> tuple[np.ndarray, int]:
     found = declip.clipped(audio)
     report.stretches["clipped"] = sum(len(runs(found[:, c])) for c in range(found.shape[1]))
     report.samples["clipped"] = int(found.any(axis=1).sum())
-    return declip.declip(audio, sample_rate, found), sample_rate
+    return declip.declip(audio, sample_rate, found, step), sample_rate
 
 
-def _fill(audio: np.ndarray, sample_rate: int, damage: Damage, report: Report) -> tuple[np.ndarray, int]:
+def _fill(
+    audio: np.ndarray, sample_rate: int, damage: Damage, report: Report, step: Step | None
+) -> tuple[np.ndarray, int]:
     found = {name: finder(audio, sample_rate) for name, finder in FINDERS.items() if getattr(damage, name)}
     if damage.mask is not None:
         found["mask"] = detect.parse_mask(damage.mask, sample_rate, len(audio))
     for name, flagged in found.items():
         report.stretches[name], report.samples[name] = len(runs(flagged)), int(flagged.sum())
     unknown = np.logical_or.reduce(list(found.values()))
-    return (fill(audio, unknown, sample_rate) if unknown.any() else audio), sample_rate
+    return (fill(audio, unknown, sample_rate, step) if unknown.any() else audio), sample_rate
 
 
-def _extend(audio: np.ndarray, sample_rate: int, damage: Damage, report: Report) -> tuple[np.ndarray, int]:
+def _extend(
+    audio: np.ndarray, sample_rate: int, damage: Damage, report: Report, step: Step | None
+) -> tuple[np.ndarray, int]:
     assert damage.bandwidth is not None
     report.rates = (sample_rate, damage.bandwidth)
     return bandwidth.extend(audio, sample_rate, damage.bandwidth), damage.bandwidth
@@ -96,7 +104,8 @@ def _extend(audio: np.ndarray, sample_rate: int, damage: Damage, report: Report)
 @dataclass(frozen=True)
 class Repair:
     wanted: Callable[[Damage], bool]
-    run: Callable[[np.ndarray, int, Damage, Report], tuple[np.ndarray, int]]  # -> (audio, its sample rate)
+    # (audio, rate, damage, report, step: hears of each stretch repaired, or None) -> (audio, its sample rate)
+    run: Callable[[np.ndarray, int, Damage, Report, Step | None], tuple[np.ndarray, int]]
 
 
 REPAIRS: dict[str, Repair] = {
@@ -106,15 +115,23 @@ REPAIRS: dict[str, Repair] = {
 }
 
 
-def restore(audio: np.ndarray, sample_rate: int, damage: Damage) -> tuple[np.ndarray, int, Report]:
+def _seconds(progress: Progress, sample_rate: int, done: int, total: int, at: int) -> None:
+    progress(done, total, at / sample_rate)
+
+
+def restore(
+    audio: np.ndarray, sample_rate: int, damage: Damage, progress: Progress | None = None
+) -> tuple[np.ndarray, int, Report]:
     """(frames, C) float audio repaired as `damage` asks: (audio, its sample rate, what was done). Audio where
     nothing is found comes back unchanged (the same values). Restored peaks can pass full scale (a file clipped
     at full scale declips beyond it); then the whole result is scaled down to FULL_SCALE, and the report says by
-    how much, rather than letting 16-bit output clip them again."""
+    how much, rather than letting 16-bit output clip them again. `progress` hears of each stretch (a window of
+    clipped samples, a group of runs filled) repaired."""
     report = Report(sample_rate)
     for repair in REPAIRS.values():
         if repair.wanted(damage):
-            audio, sample_rate = repair.run(audio, sample_rate, damage, report)
+            step = None if progress is None else functools.partial(_seconds, progress, sample_rate)
+            audio, sample_rate = repair.run(audio, sample_rate, damage, report, step)
     peak = max(float(np.max(audio, initial=0.0)), -float(np.min(audio, initial=0.0)))  # no |audio| copy
     if peak > FULL_SCALE:
         report.gain_db = 20 * float(np.log10(FULL_SCALE / peak))

@@ -14,7 +14,7 @@ import functools
 import numpy as np
 
 from codec import spectrum
-from codec.restore.runs import around, fft_size, runs
+from codec.restore.runs import Step, around, fft_size, runs
 
 ITERATIONS = 100
 SPARSITY = 0.3  # the last iteration keeps this fraction of each frame's bins
@@ -32,8 +32,9 @@ def clipped(audio: np.ndarray) -> np.ndarray:
     return found
 
 
-def declip(audio: np.ndarray, sample_rate: int, found: np.ndarray) -> np.ndarray:
-    """(frames, C) audio with the clipped samples `found` ((frames, C) bool, see `clipped`) re-estimated."""
+def declip(audio: np.ndarray, sample_rate: int, found: np.ndarray, step: Step | None = None) -> np.ndarray:
+    """(frames, C) audio with the clipped samples `found` ((frames, C) bool, see `clipped`) re-estimated; `step`
+    hears of each window done, channel by channel."""
     if not found.any():
         return audio
     n_fft = fft_size(sample_rate)
@@ -42,7 +43,7 @@ def declip(audio: np.ndarray, sample_rate: int, found: np.ndarray) -> np.ndarray
         if found[:, c].any():
             x = out[:, c : c + 1]
             repair = functools.partial(_thresholded, high=x.max(), low=x.min(), n_fft=n_fft)
-            out[:, c : c + 1] = around(x, found[:, c], n_fft, repair)
+            out[:, c : c + 1] = around(x, found[:, c], n_fft, repair, step)
     return out.astype(np.asarray(audio).dtype)
 
 

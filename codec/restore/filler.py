@@ -19,7 +19,7 @@ import numpy as np
 
 from codec import metrics
 from codec.restore import autoregressive, inpaint
-from codec.restore.runs import fft_size, runs
+from codec.restore.runs import Step, fft_size, runs
 
 Filler = Callable[[np.ndarray, np.ndarray, int], np.ndarray]  # (audio (frames, C), unknown (frames,), rate) -> audio
 
@@ -29,20 +29,23 @@ BLOCK_S = 10.0  # runs are filled this much audio at a time, with their reach ar
 BLENDS = (1.0, 0.75, 0.5, 0.25, 0.0)  # the first filler's weight in a run's fill; the second's is 1 - weight
 
 
-def fill(audio: np.ndarray, unknown: np.ndarray, sample_rate: int) -> np.ndarray:
+def fill(audio: np.ndarray, unknown: np.ndarray, sample_rate: int, step: Step | None = None) -> np.ndarray:
     """(frames, C) audio with the samples where `unknown` (frames,) is True filled in, the rest unchanged.
 
     The runs go in groups spanning at most BLOCK_S (a longer run alone), each filled in the audio within `_reach`
     of it: every sample a filler or a stand-in reads. So an hour-long file costs what ten seconds of it cost,
-    beyond the output itself."""
+    beyond the output itself. `step` hears of each group done."""
     out = np.array(audio)
     reach = _reach(sample_rate)
     spans = runs(unknown)
-    for group in _groups(spans, BLOCK_S * sample_rate):
+    groups = _groups(spans, BLOCK_S * sample_rate)
+    for done, group in enumerate(groups, 1):
         lo, hi = max(0, group[0][0] - reach), min(len(audio), group[-1][1] + reach)
         filled = _fill_block(audio[lo:hi], unknown[lo:hi], sample_rate)
         for a, b in group:
             out[a:b] = filled[a - lo : b - lo]
+        if step is not None:
+            step(done, len(groups), group[-1][1])
     return out
 
 

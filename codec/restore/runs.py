@@ -8,6 +8,8 @@ import numpy as np
 
 from codec import spectrum
 
+Step = Callable[[int, int, int], None]  # progress: (stretches done, stretches in all, samples reached)
+
 WINDOW_S = 0.032  # an STFT's length for restoration: a power of two near 32 ms (512 samples at 16 kHz)
 
 
@@ -27,13 +29,18 @@ MAX_WINDOW_FFTS = 256  # a window holds at most this many STFT lengths of damage
 
 
 def around(
-    audio: np.ndarray, damaged: np.ndarray, n_fft: int, repair: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    audio: np.ndarray,
+    damaged: np.ndarray,
+    n_fft: int,
+    repair: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    step: Step | None = None,
 ) -> np.ndarray:
     """(frames, C) audio with each cluster of damaged samples replaced by repair(x, mask), where x (C, n) is the
     cluster's window: the damage with two STFT lengths (n_fft) of audio either side (damage less than four apart
     shares a window, up to MAX_WINDOW_FFTS of it), n a multiple of the hop, zeros beyond the ends. Only the
     cluster's own damaged samples are written back (a window also holds the next one's first runs, as context
-    whose repair is the next window's), so the cost follows the damage, not the file, however dense it is."""
+    whose repair is the next window's), so the cost follows the damage, not the file, however dense it is. `step`
+    hears of each window done."""
     hop = n_fft // spectrum.OVERLAP_FACTOR
     pad, margin = n_fft, 2 * n_fft  # the pad puts every sample under four whole frames
     mask = np.pad(damaged, pad)
@@ -48,7 +55,7 @@ def around(
             clusters[-1][1] = stop
         else:
             clusters.append([start, stop])
-    for first, last in clusters:
+    for done, (first, last) in enumerate(clusters, 1):
         start, stop = max(0, first - margin), min(len(mask), last + margin)
         length = max(4, -(-(stop - start) // hop)) * hop  # whole hops
         start = max(0, min(start, len(mask) - length))
@@ -57,4 +64,6 @@ def around(
         own = np.zeros(stop - start, bool)
         own[first - start : last - start] = mask[first:last]
         padded[start:stop][own] = repaired[own]
+        if step is not None:
+            step(done, len(clusters), last - pad)
     return padded[pad : pad + len(audio)].astype(np.asarray(audio).dtype)
