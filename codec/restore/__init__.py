@@ -22,7 +22,7 @@ from codec.restore.filler import fill
 from codec.restore.runs import Step, runs
 
 Finder = Callable[[np.ndarray, int], np.ndarray]  # (audio (frames, C), sample rate) -> (frames,) bool, True: damaged
-Progress = Callable[[int, int, float], None]  # (stretches done, stretches in all of one repair, seconds reached)
+Progress = Callable[[int, int, float], None]  # (blocks done, blocks in all of one repair, seconds of audio reached)
 
 MAX_BANDWIDTH_RATE = 384_000  # the highest rate a .ddc file holds
 FULL_SCALE = 32767 / 32768  # the largest 16-bit sample
@@ -125,7 +125,7 @@ def restore(
     """(frames, C) float audio repaired as `damage` asks: (audio, its sample rate, what was done). Audio where
     nothing is found comes back unchanged (the same values). Restored peaks can pass full scale (a file clipped
     at full scale declips beyond it); then the whole result is scaled down to FULL_SCALE, and the report says by
-    how much, rather than letting 16-bit output clip them again. `progress` hears of each stretch (a window of
+    how much, rather than letting 16-bit output clip them again. `progress` hears of each block (a window of
     clipped samples, a group of runs filled) repaired."""
     report = Report(sample_rate)
     for repair in REPAIRS.values():

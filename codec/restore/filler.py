@@ -33,8 +33,8 @@ def fill(audio: np.ndarray, unknown: np.ndarray, sample_rate: int, step: Step | 
     """(frames, C) audio with the samples where `unknown` (frames,) is True filled in, the rest unchanged.
 
     The runs go in groups spanning at most BLOCK_S (a longer run alone), each filled in the audio within `_reach`
-    of it: every sample a filler or a stand-in reads. So an hour-long file costs what ten seconds of it cost,
-    beyond the output itself. `step` hears of each group done."""
+    of it: every sample a filler or a stand-in reads. So the working memory is a block's, whatever the file's
+    length. `step` hears of each group done."""
     out = np.array(audio)
     reach = _reach(sample_rate)
     spans = runs(unknown)

@@ -8,7 +8,7 @@ import numpy as np
 
 from codec import spectrum
 
-Step = Callable[[int, int, int], None]  # progress: (stretches done, stretches in all, samples reached)
+Step = Callable[[int, int, int], None]  # progress: (blocks done, blocks in all, samples reached)
 
 WINDOW_S = 0.032  # an STFT's length for restoration: a power of two near 32 ms (512 samples at 16 kHz)
 
