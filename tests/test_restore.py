@@ -38,6 +38,13 @@ def test_a_dropout_is_found_but_silence_at_the_ends_and_a_long_pause_are_not():
     assert detect.runs(found) == [(8000, 8320)]
 
 
+def test_a_dropout_in_a_quiet_recording_is_found_where_speech_fades_into_it():
+    x = voice(2.0) * 0.15  # about -35 dBFS
+    x[7000:8000] *= 0.01  # a fade 40 dB down, to about -75 dBFS, where the dropout begins
+    x[8000:8320] = 0
+    assert detect.runs(detect.gaps(x, RATE)) == [(8000, 8320)]
+
+
 def test_a_filled_dropout_is_close_to_what_was_lost_and_nothing_else_moves():
     clean = voice()
     damaged = clean.copy()
