@@ -1,15 +1,20 @@
 """Write the conformance vectors:
 
-    python formats/vectors/generate.py
+    python formats/vectors/generate.py              # new vectors only
+    python formats/vectors/generate.py --expected   # also rewrite every NAME.wav from the decoder
 
 Valid vectors: NAME.ddc and NAME.wav (its expected 16-bit PCM, formats/ddc.md §6).
 They pin the format, so an existing one is never re-encoded: delete it first to
-make it anew (only with a new format version). Invalid vectors: bad_*.ddc, each
+make it anew (only with a new format version). --expected keeps the reference decoder's
+output exact after a change to its arithmetic that the format allows (binary32 where §7.1 permits
+it, another order of sums): it refuses to write if any sample moves by more than the conformance
+tolerance, 1 LSB, since that would be a change of format, not of rounding. Invalid vectors: bad_*.ddc, each
 of which a reader must reject; they are rewritten on every run.
 """
 
 import dataclasses
 import io
+import sys
 import zlib
 from pathlib import Path
 
@@ -183,16 +188,33 @@ def code_beyond_levels(header: bitstream.Header, good: bytes) -> bytes:
     return bitstream.pack_header(fixed) + payload
 
 
-def main() -> None:
+def rewrite_expected(path: Path) -> int:
+    """Rewrite path's .wav from the decoder; the largest change in LSB (SystemExit past 1, nothing written)."""
+    audio, rate = codec.decode(path.read_bytes())
+    pcm = to_pcm16(audio)
+    wav = path.with_suffix(".wav")
+    if wav.exists():
+        old, _ = soundfile.read(wav, dtype="int16", always_2d=True)
+        moved = int(np.abs(old.astype(np.int32) - pcm).max()) if old.shape == pcm.shape else 1 << 16
+        if moved > 1:
+            raise SystemExit(f"{path.name}: the decoder moved a sample by {moved} LSB: a format change, not rounding")
+    else:
+        moved = 0
+    soundfile.write(wav, pcm, rate, subtype="PCM_16")
+    return moved
+
+
+def main(expected: bool = False) -> None:
     for name in VALID:
         path = HERE / f"{name}.ddc"
         if not path.exists():
             path.write_bytes(encode_valid(name))
-            audio, rate = codec.decode(path.read_bytes())
-            soundfile.write(path.with_suffix(".wav"), to_pcm16(audio), rate, subtype="PCM_16")
+            rewrite_expected(path)
+        elif expected:
+            print(f"{name}: {rewrite_expected(path)} LSB at most")
     for name, data in invalid_vectors((HERE / "digit_mono_8k.ddc").read_bytes()).items():
         (HERE / f"{name}.ddc").write_bytes(data)
 
 
 if __name__ == "__main__":
-    main()
+    main(expected="--expected" in sys.argv[1:])
