@@ -226,7 +226,14 @@ def test_each_run_is_filled_by_the_filler_that_restores_known_audio_nearby_bette
     monkeypatch.setattr(fill_module, "FILLERS", {"left": left, "right": right})
     monkeypatch.setattr(fill_module, "_reach", lambda rate: len(clean))  # the fakes index the whole clip
     filled = fill_module.fill(damaged, unknown, RATE)
-    assert np.array_equal(filled, clean)  # each run went to the filler that was exact around it
+    edge = round(fill_module.EDGE_S * RATE)  # a run's ends always lean on the first filler
+    inside = unknown.copy()
+    inside[
+        [*range(4000, 4000 + edge), *range(4160 - edge, 4160), *range(9000, 9000 + edge), *range(9160 - edge, 9160)]
+    ] = False
+    assert np.array_equal(filled[~unknown], clean[~unknown])
+    assert np.array_equal(filled[inside], clean[inside])  # each run went to the filler that was exact around it
+    assert np.array_equal(filled[4000:4160], clean[4000:4160])  # the left run: the first filler's, ends and all
 
 
 def test_fillers_with_opposite_errors_are_blended_into_the_lost_audio(monkeypatch):
@@ -240,7 +247,10 @@ def test_fillers_with_opposite_errors_are_blended_into_the_lost_audio(monkeypatc
     monkeypatch.setattr(fill_module, "FILLERS", {"over": over, "under": under})
     monkeypatch.setattr(fill_module, "_reach", lambda rate: len(clean))  # the fakes index the whole clip
     filled = fill_module.fill(damaged, unknown, RATE)
-    assert np.allclose(filled, clean)  # the even blend: neither filler alone is exact
+    edge = round(fill_module.EDGE_S * RATE)
+    inside = slice(6000 + edge, 6160 - edge)
+    assert np.allclose(filled[inside], clean[inside])  # the even blend: neither filler alone is exact
+    assert np.allclose(filled[6000], clean[6000] + error[6000], atol=1e-3)  # the ends lean on the first filler
 
 
 def test_a_quieter_fill_with_less_squared_error_does_not_win_over_the_right_spectrum(monkeypatch):
@@ -255,6 +265,28 @@ def test_a_quieter_fill_with_less_squared_error_does_not_win_over_the_right_spec
     monkeypatch.setattr(fill_module, "_reach", lambda rate: len(clean))  # the fakes index the whole clip
     filled = fill_module.fill(damaged, unknown, RATE)
     assert np.array_equal(filled[unknown], other[unknown])
+
+
+@pytest.mark.parametrize("edge_s", [0.0, None])
+def test_a_spectral_fill_meets_the_known_samples_without_a_splash_of_high_frequencies(monkeypatch, edge_s):
+    """Low-passed noise with a 20 ms dropout filled by the spectral filler: its ends, left to it (EDGE_S = 0),
+    put energy above the signal's band at the joins; leaning on Janssen's there keeps that band as empty."""
+    from scipy import signal
+
+    rng = np.random.default_rng(1)
+    clean = signal.lfilter(*signal.butter(8, 3000, fs=RATE), 0.2 * rng.standard_normal(RATE))[:, None]
+    unknown = np.zeros(RATE, bool)
+    unknown[8000:8320] = True
+    monkeypatch.setattr(fill_module, "BLENDS", (0.0,))  # the spectral filler's alone, but for the ends
+    if edge_s is not None:
+        monkeypatch.setattr(fill_module, "EDGE_S", edge_s)
+    filled = fill_module.fill(np.where(unknown[:, None], 0.0, clean), unknown, RATE)
+    high = signal.butter(8, 5000, "high", fs=RATE)
+    power = lambda x: 10 * np.log10(np.mean(signal.filtfilt(*high, x[:, 0])[7900:8420] ** 2))  # noqa: E731
+    if edge_s is None:
+        assert power(filled) < power(clean) + 6  # measured: within 1.1 dB
+    else:
+        assert power(filled) > power(clean) + 20  # measured: 33 dB over
 
 
 def test_an_attack_is_not_a_click_but_the_same_burst_in_steady_sound_is():
