@@ -13,7 +13,6 @@ entries are None.
 import warnings
 
 import numpy as np
-from scipy import signal
 
 LSD_WINDOW, LSD_HOP = 2048, 512
 PESQ_RATE = 16000  # wide-band PESQ is defined at 16 kHz
@@ -50,6 +49,8 @@ def si_sdr_db(reference: np.ndarray, test: np.ndarray) -> float:
 
 def _log_power(x: np.ndarray) -> np.ndarray:
     """(frames, bins) log10 power of a centred, reflect-padded STFT with a periodic Hann window."""
+    from scipy import signal  # here, not at the top: `import codec` should not pay its 0.6 s
+
     if len(x) <= LSD_WINDOW // 2:
         x = np.pad(x, (0, LSD_WINDOW // 2 + 1 - len(x)))
     padded = np.pad(x, LSD_WINDOW // 2, mode="reflect")
@@ -72,6 +73,8 @@ def lsd(reference: np.ndarray, test: np.ndarray) -> float:
 def align(reference: np.ndarray, test: np.ndarray, sample_rate: int) -> np.ndarray:
     """`test` shifted by the lag (up to MAX_DELAY_S) that best correlates it with `reference`, cut to its length;
     not shifted where even that lag correlates under MIN_ALIGN_CORRELATION (no waveform to line up)."""
+    from scipy import signal  # here, not at the top: `import codec` should not pay its 0.6 s
+
     r, t = _2d(reference), _2d(test)
     limit = int(MAX_DELAY_S * sample_rate)
     r_sum, t_sum = r.sum(axis=1), t.sum(axis=1)
@@ -94,6 +97,8 @@ def _shifted(test: np.ndarray, lag: int, frames: int) -> np.ndarray:
 
 def resample(x: np.ndarray, rate: int, new_rate: int) -> np.ndarray:
     """Polyphase resampling along time (exact ratio)."""
+    from scipy import signal  # here, not at the top: `import codec` should not pay its 0.6 s
+
     if rate == new_rate:
         return np.asarray(x, np.float64)
     g = np.gcd(rate, new_rate)

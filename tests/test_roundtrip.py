@@ -111,3 +111,14 @@ def test_decoding_never_imports_torch():
     data = (load.__globals__["VECTORS"] / "digit_mono_8k.ddc").read_bytes()
     script = "import sys, codec; codec.decode(sys.stdin.buffer.read()); assert 'torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", script], input=data, check=True)
+
+
+def test_decoding_a_file_coded_at_a_lower_rate_imports_neither_torch_nor_scipy_signal():
+    """scipy.signal takes 0.6 s to import (more than decoding a minute of speech): no decode, and no `import codec`,
+    may pay it, restoration included (it imports it where it is used)."""
+    data = (load.__globals__["VECTORS"] / "speech_spectral_decimated_48k.ddc").read_bytes()
+    script = (
+        "import sys, codec; codec.decode(sys.stdin.buffer.read()); "
+        "assert not {'torch', 'scipy.signal'} & set(sys.modules), sorted({'torch', 'scipy.signal'} & set(sys.modules))"
+    )
+    subprocess.run([sys.executable, "-c", script], input=data, check=True)

@@ -6,7 +6,7 @@ it restores 5 ms dropouts far better than the spectral filler (bench/RESULTS.md,
 """
 
 import numpy as np
-from scipy import linalg, signal
+from scipy import linalg
 
 from codec.restore.runs import runs
 
@@ -20,6 +20,8 @@ def predictor(x: np.ndarray, order: int, correction: float) -> np.ndarray | None
     """Prediction-error filter [1, -a_1 .. -a_order] of 1-D x by the autocorrelation method, the zero lag raised by
     `correction` (white-noise correction: keeps the system positive definite); None for silent x. The
     autocorrelation comes from an FFT: the lags a predictor needs, without the O(n^2) of all of them."""
+    from scipy import signal  # here, not at the top: `import codec` should not pay its 0.6 s
+
     r = signal.correlate(x, x, mode="full", method="fft")[len(x) - 1 : len(x) + order]
     if r[0] <= 0:
         return None

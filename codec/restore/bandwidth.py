@@ -9,7 +9,6 @@ LSD against plain resampling: bench/RESULTS.md, "Restoration".
 """
 
 import numpy as np
-from scipy import signal
 
 from codec import spectrum
 from codec.errors import SettingError
@@ -30,6 +29,8 @@ def extend(audio: np.ndarray, sample_rate: int, new_rate: int) -> np.ndarray:
     """(frames, C) audio at `sample_rate` -> (frames', C) at `new_rate` (at least sample_rate) with the band
     between the input's cutoff and new_rate / 2 synthesized. Two passes over the STFT, CHUNK_FRAMES frames at a
     time (the first for the long-term spectrum): memory follows the chunk, not the file."""
+    from scipy import signal  # here, not at the top: `import codec` should not pay its 0.6 s
+
     if new_rate < sample_rate:
         raise SettingError(f"--bandwidth {new_rate} is below the input's rate ({sample_rate} Hz)")
     g = np.gcd(sample_rate, new_rate)

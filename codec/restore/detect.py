@@ -6,7 +6,7 @@ Each finder returns a (frames,) bool array, True where a sample is not to be tru
 import math
 
 import numpy as np
-from scipy import ndimage, signal
+from scipy import ndimage
 
 from codec.errors import SettingError
 from codec.restore import autoregressive
@@ -123,6 +123,8 @@ def _without_onsets(audio: np.ndarray, found: np.ndarray, sample_rate: int) -> n
 
 def _residual(x: np.ndarray, start: int, block: int, order: int) -> tuple[np.ndarray, float]:
     """|residual| of x[start : start + block] under the block's own predictor, and its robust scale (0: none)."""
+    from scipy import signal  # here, not at the top: `import codec` should not pay its 0.6 s
+
     context = x[max(0, start - order) : start + block]
     lead = start - max(0, start - order)
     a = autoregressive.predictor(context, order, 1e-9)
