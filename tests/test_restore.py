@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import soundfile
 from conftest import load
+from scipy import signal
 from test_cli import FAST, one_line_error, run
 
 import codec
@@ -193,7 +194,7 @@ def test_bandwidth_extension_fills_the_band_above_the_input_and_keeps_the_one_be
     freqs = np.fft.rfftfreq(len(restored), 1 / RATE)
     upper, lower = spectrum[(freqs > 4500) & (freqs < 7500)], spectrum[(freqs > 500) & (freqs < 3500)]
     assert upper.mean() > 0.01 * lower.mean()  # plain resampling leaves it empty
-    plain = bandwidth.signal.resample_poly(low, 2, 1, axis=0)
+    plain = signal.resample_poly(low, 2, 1, axis=0)
     harmonics = np.arange(200, 3001, 200)  # 1 Hz bins: the known band's partials
     assert np.allclose(spectrum[harmonics], np.abs(np.fft.rfft(plain[:, 0]))[harmonics], rtol=0.05)
 
@@ -271,8 +272,6 @@ def test_a_quieter_fill_with_less_squared_error_does_not_win_over_the_right_spec
 def test_a_spectral_fill_meets_the_known_samples_without_a_splash_of_high_frequencies(monkeypatch, edge_s):
     """Low-passed noise with a 20 ms dropout filled by the spectral filler: its ends, left to it (EDGE_S = 0),
     put energy above the signal's band at the joins; leaning on Janssen's there keeps that band as empty."""
-    from scipy import signal
-
     rng = np.random.default_rng(1)
     clean = signal.lfilter(*signal.butter(8, 3000, fs=RATE), 0.2 * rng.standard_normal(RATE))[:, None]
     unknown = np.zeros(RATE, bool)
