@@ -35,7 +35,7 @@ RATES = {"speech": (24, 12), "music": (64,)}
 SEARCHES: tuple[PhaseSearch, ...] = (
     (phase.GRIFFIN_LIM, 32, 0),
     *((phase.PGHI, k, 0) for k in (0, 1, 2, 4, 8, 16)),
-    *((phase.PGHI, k, 10) for k in (1, 2, 4, 8, 16)),
+    *((phase.PGHI, k, 10) for k in (1, 2, 4, 6, 8, 16)),
     (phase.PGHI, 8, 6),
     (phase.PGHI, 8, 16),
     (phase.PGHI, 16, 16),
