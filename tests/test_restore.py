@@ -268,24 +268,30 @@ def test_a_quieter_fill_with_less_squared_error_does_not_win_over_the_right_spec
     assert np.array_equal(filled[unknown], other[unknown])
 
 
+# 20 ms (a blend), 150 ms (the spectral filler's alone); dB over the clean band at the joins, measured: 0.6 and 9.5
+# with Janssen's ends, 34.8 and 22.9 without
+@pytest.mark.parametrize(("length", "within_db"), [(320, 6.0), (2400, 12.0)])
 @pytest.mark.parametrize("edge_s", [0.0, None])
-def test_a_spectral_fill_meets_the_known_samples_without_a_splash_of_high_frequencies(monkeypatch, edge_s):
-    """Low-passed noise with a 20 ms dropout filled by the spectral filler: its ends, left to it (EDGE_S = 0),
-    put energy above the signal's band at the joins; leaning on Janssen's there keeps that band as empty."""
+def test_a_spectral_fill_meets_the_known_samples_without_a_splash_of_high_frequencies(
+    monkeypatch, edge_s, length, within_db
+):
+    """Low-passed noise with a dropout filled by the spectral filler: its ends, left to it (EDGE_S = 0), put
+    energy above the signal's band at the joins; Janssen's fill there keeps that band nearly as empty."""
     rng = np.random.default_rng(1)
     clean = signal.lfilter(*signal.butter(8, 3000, fs=RATE), 0.2 * rng.standard_normal(RATE))[:, None]
     unknown = np.zeros(RATE, bool)
-    unknown[8000:8320] = True
-    monkeypatch.setattr(fill_module, "BLENDS", (0.0,))  # the spectral filler's alone, but for the ends
+    unknown[8000 : 8000 + length] = True
+    monkeypatch.setattr(fill_module, "BLENDS", (0.0,))  # a short run: the spectral filler's alone, but for the ends
     if edge_s is not None:
         monkeypatch.setattr(fill_module, "EDGE_S", edge_s)
     filled = fill_module.fill(np.where(unknown[:, None], 0.0, clean), unknown, RATE)
     high = signal.butter(8, 5000, "high", fs=RATE)
-    power = lambda x: 10 * np.log10(np.mean(signal.filtfilt(*high, x[:, 0])[7900:8420] ** 2))  # noqa: E731
+    joins = np.r_[7900:8100, 7900 + length : 8100 + length]
+    power = lambda x: 10 * np.log10(np.mean(signal.filtfilt(*high, x[:, 0])[joins] ** 2))  # noqa: E731
     if edge_s is None:
-        assert power(filled) < power(clean) + 6  # measured: within 1.1 dB
+        assert power(filled) < power(clean) + within_db
     else:
-        assert power(filled) > power(clean) + 20  # measured: 33 dB over
+        assert power(filled) > power(clean) + 20
 
 
 def test_an_attack_is_not_a_click_but_the_same_burst_in_steady_sound_is():

@@ -10,7 +10,8 @@ blend, a run's last EDGE_S at either end leans on Janssen's fill: the spectral f
 with a kink that splashes energy over the empty band of band-limited audio (48 kHz speech with nothing above
 8 kHz: 15-35 dB too much there). Over 20 and 50 ms dropouts in every dev clip (bench/RESULTS.md, "Restoration")
 the blend with those ends has a lower LSD than Janssen's alone on every clip and a higher SNR on every mean.
-Longer runs, where Janssen's cost grows with the square of the run, get the spectral filler.
+Longer runs, where Janssen's cost grows with the square of the run, get the spectral filler, and Janssen's
+only for their last EDGE_S at either end.
 """
 
 from collections.abc import Callable
@@ -83,6 +84,11 @@ def _fill_block(audio: np.ndarray, unknown: np.ndarray, sample_rate: int) -> np.
     long = [(a, b) for a, b in spans if b - a > SHORT_RUN_S * sample_rate]
     if long:
         out = FILLERS["spectral"](out, _mask(long, len(x)), sample_rate)
+        # Janssen's alone would cost the square of the run; on its ends, with the spectral fill inside as
+        # context, it removes their splash (200 ms dropouts: LSD 0.714 -> 0.679 on speech, 0.571 -> 0.509 music)
+        edge = round(EDGE_S * sample_rate)
+        ends = [(a, a + edge) for a, _ in long] + [(b - edge, b) for _, b in long]
+        out = FILLERS["autoregressive"](out, _mask(ends, len(x)), sample_rate)
     return out.astype(np.asarray(audio).dtype)
 
 
