@@ -255,11 +255,16 @@ def encode(
         many = Many(recursive, jobs, ray or ray_address is not None, ray_address, quiet)
         raise typer.Exit(many.encode(sources, target, options, force))
     started = time.perf_counter()
+    stages = {"restoring": ("at {:.0f} s", "blocks", False), "fitting": (chosen.measure, "steps", True)}
+
+    def display(stage: str) -> contextlib.AbstractContextManager["Progress | None"]:
+        measure, unit, closing = stages[stage]
+        return _progress(quiet, measure, stage, unit, closing)
+
     try:
-        with _progress(quiet, chosen.measure, "fitting", "steps", closing=True) as progress:
-            header = work.encode_path(
-                sources[0], target, options, force=force, progress=progress, warn=warn, note=lambda m: status(m, quiet)
-            )
+        header = work.encode_path(
+            sources[0], target, options, force=force, display=display, warn=warn, note=lambda m: status(m, quiet)
+        )
     except DdcodecError as exc:
         raise fail(str(exc)) from None
     summary = codec.describe(header)

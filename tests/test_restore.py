@@ -10,6 +10,7 @@ from scipy import signal
 from test_cli import FAST, one_line_error, run
 
 import codec
+from codec import cli
 from codec.errors import SettingError
 from codec.restore import Damage, autoregressive, bandwidth, declip, detect, inpaint, restore
 from codec.restore import filler as fill_module
@@ -164,6 +165,19 @@ def test_encode_with_gaps_codes_the_restored_audio(tmp_path, quick):
     result = run("encode", source, tmp_path / "out.ddc", "--gaps", "--iterations", "20")
     assert result.exit_code == 0 and "restored gaps: 1" in result.output, result.output
     assert "restored" not in run("encode", source, tmp_path / "q.ddc", "--gaps", *FAST).output
+
+
+def test_encode_with_gaps_reports_the_restore_and_then_the_fit(tmp_path, monkeypatch):
+    audio, rate = load("digit_0_jackson.wav")
+    audio[len(audio) // 2 : len(audio) // 2 + 160] = 0
+    source = tmp_path / "in.wav"
+    soundfile.write(source, audio, rate)
+    monkeypatch.setattr(cli, "PLAIN_EVERY_S", 0.0)  # as if every block took longer than a report's interval
+    result = run("encode", source, tmp_path / "out.ddc", "--gaps", "--iterations", "20")
+    lines = result.stderr.splitlines()
+    restoring = [i for i, line in enumerate(lines) if line.startswith("restoring: 100% (1/1 blocks), at ")]
+    fitting = [i for i, line in enumerate(lines) if line.startswith("fitting: 100% (20/20 steps)")]
+    assert result.exit_code == 0 and restoring and fitting and restoring[0] < fitting[0], result.stderr
 
 
 def test_clipped_peaks_come_back_closer_to_the_original_and_unclipped_audio_is_left_alone():

@@ -6,6 +6,7 @@ raise for a bad file (they return a failed Outcome), so the same call runs in th
 in a process pool or as a Ray task.
 """
 
+import contextlib
 import dataclasses
 import time
 import traceback
@@ -40,6 +41,14 @@ from codec.restore import Progress as RestoreProgress
 if TYPE_CHECKING:
     from codec.encoder.pipeline import Progress
 
+# A stage's name ("restoring", "fitting") -> the progress display it reports to while it runs (its callback, or None)
+Display = Callable[[str], contextlib.AbstractContextManager["Progress | None"]]
+
+
+def _no_display(stage: str) -> contextlib.AbstractContextManager[None]:
+    return contextlib.nullcontext()
+
+
 Warn = Callable[[str], None]
 
 DONE, SKIPPED, FAILED = "done", "skipped", "failed"
@@ -71,12 +80,13 @@ def encode_path(
     options: EncodeOptions,
     *,
     force: bool = False,
-    progress: "Progress | None" = None,
+    display: Display = _no_display,
     warn: Warn = lambda message: None,
     note: Warn = lambda message: None,
 ) -> Header:
     """Encode an audio file (or "-") to a .ddc path (or "-"); warns when the bitrate asked is not what comes out,
-    and notes what a restore found."""
+    and notes what a restore found. `display` shows the progress of each stage, "restoring" (if asked) and
+    "fitting"."""
     if options.device == "cuda":
         import torch
 
@@ -84,7 +94,8 @@ def encode_path(
             raise DdcodecError("--device cuda given but no CUDA device is available")
     audio, sample_rate = read_audio(source)
     if options.restore:  # here rather than in the encoder, to say what was found
-        audio, sample_rate, found = restore(audio, sample_rate, options.restore)
+        with display("restoring") as progress:
+            audio, sample_rate, found = restore(audio, sample_rate, options.restore, progress)
         note(f"restored {found.summary()}")
         options = dataclasses.replace(options, restore=Damage())
     chosen = modes.get(options.mode)
@@ -94,7 +105,7 @@ def encode_path(
         where = f"{sample_rate} Hz x {audio.shape[1]} channel(s)"
         warn(f"{asked:g}k asked, more than {options.mode} mode spends on {where}; using {ceiling / 1000:g}k")
         asked = ceiling / 1000
-    with atomic_output(target, force, protect=[source]) as fileobj:
+    with atomic_output(target, force, protect=[source]) as fileobj, display("fitting") as progress:
         header = codec.encode_file(audio, sample_rate, fileobj, options, progress)
     kbps = codec.describe(header)["bitrate_kbps"]
     if not 0.8 * asked <= kbps <= 1.2 * asked:
