@@ -11,6 +11,7 @@ from test_cli import FAST, one_line_error, run
 
 import codec
 from codec import cli
+from codec.batch import work
 from codec.errors import SettingError
 from codec.restore import Damage, autoregressive, bandwidth, declip, detect, inpaint, restore
 from codec.restore import filler as fill_module
@@ -178,6 +179,17 @@ def test_encode_with_gaps_reports_the_restore_and_then_the_fit(tmp_path, monkeyp
     restoring = [i for i, line in enumerate(lines) if line.startswith("restoring: 100% (1/1 blocks), at ")]
     fitting = [i for i, line in enumerate(lines) if line.startswith("fitting: 100% (20/20 steps)")]
     assert result.exit_code == 0 and restoring and fitting and restoring[0] < fitting[0], result.stderr
+
+
+@pytest.mark.parametrize("command", ["restore", "encode"])
+def test_a_target_that_exists_is_refused_before_the_restore_runs(tmp_path, monkeypatch, command):
+    source, target = tmp_path / "in.wav", tmp_path / ("out.ddc" if command == "encode" else "out.wav")
+    soundfile.write(source, load("digit_0_jackson.wav")[0], 8000)
+    target.write_bytes(b"keep me")
+    monkeypatch.setattr(work, "restore", lambda *args: pytest.fail("restored before refusing the target"))
+    result = run(command, source, target, "--gaps")
+    one_line_error(result, "already exists")
+    assert target.read_bytes() == b"keep me"
 
 
 def test_clipped_peaks_come_back_closer_to_the_original_and_unclipped_audio_is_left_alone():

@@ -93,20 +93,21 @@ def encode_path(
         if not torch.cuda.is_available():
             raise DdcodecError("--device cuda given but no CUDA device is available")
     audio, sample_rate = read_audio(source)
-    if options.restore:  # here rather than in the encoder, to say what was found
-        with display("restoring") as progress:
-            audio, sample_rate, found = restore(audio, sample_rate, options.restore, progress)
-        note(f"restored {found.summary()}")
-        options = dataclasses.replace(options, restore=Damage())
-    chosen = modes.get(options.mode)
-    ceiling = chosen.max_bitrate(sample_rate, audio.shape[1])
-    asked = options.bitrate / 1000
-    if options.bitrate > ceiling:
-        where = f"{sample_rate} Hz x {audio.shape[1]} channel(s)"
-        warn(f"{asked:g}k asked, more than {options.mode} mode spends on {where}; using {ceiling / 1000:g}k")
-        asked = ceiling / 1000
-    with atomic_output(target, force, protect=[source]) as fileobj, display("fitting") as progress:
-        header = codec.encode_file(audio, sample_rate, fileobj, options, progress)
+    with atomic_output(target, force, protect=[source]) as fileobj:  # first: a target it must refuse fails at once
+        if options.restore:  # here rather than in the encoder, to say what was found
+            with display("restoring") as progress:
+                audio, sample_rate, found = restore(audio, sample_rate, options.restore, progress)
+            note(f"restored {found.summary()}")
+            options = dataclasses.replace(options, restore=Damage())
+        chosen = modes.get(options.mode)
+        ceiling = chosen.max_bitrate(sample_rate, audio.shape[1])
+        asked = options.bitrate / 1000
+        if options.bitrate > ceiling:
+            where = f"{sample_rate} Hz x {audio.shape[1]} channel(s)"
+            warn(f"{asked:g}k asked, more than {options.mode} mode spends on {where}; using {ceiling / 1000:g}k")
+            asked = ceiling / 1000
+        with display("fitting") as progress:
+            header = codec.encode_file(audio, sample_rate, fileobj, options, progress)
     kbps = codec.describe(header)["bitrate_kbps"]
     if not 0.8 * asked <= kbps <= 1.2 * asked:
         warn(f"the file came out at {kbps:.1f} kbps for {asked:g}k asked: the rate control's smallest or "
@@ -141,8 +142,8 @@ def restore_path(
     fmt = output_format(target)
     data = read_audio_bytes(source)
     audio, sample_rate = audio_from_bytes(data, display_name(source))
-    restored, rate, found = restore(audio, sample_rate, damage, progress)
-    with atomic_output(target, force, protect=[source]) as out:
+    with atomic_output(target, force, protect=[source]) as out:  # first: a target it must refuse fails at once
+        restored, rate, found = restore(audio, sample_rate, damage, progress)
         blocks = (restored[i : i + WRITE_FRAMES] for i in range(0, len(restored), WRITE_FRAMES))
         write_audio(out, blocks, rate, restored.shape[1], fmt, kept_depth(data, fmt))
     return found
