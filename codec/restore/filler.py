@@ -9,7 +9,7 @@ first filler's alone: squared error alone favours quiet fills, which lose a drop
 blend, a run's last EDGE_S at either end leans on Janssen's fill: the spectral filler meets the known samples
 with a kink that splashes energy over the empty band of band-limited audio (48 kHz speech with nothing above
 8 kHz: 15-35 dB too much there). Over 20 and 50 ms dropouts in every dev clip (bench/RESULTS.md, "Restoration")
-the blend with those ends has a lower LSD than Janssen's alone on every clip and a higher SNR on every mean.
+the blend with those ends has an LSD at or under Janssen's alone on every clip and a higher SNR on every mean.
 Longer runs, where Janssen's cost grows with the square of the run, get the spectral filler, and Janssen's
 only for their last EDGE_S at either end.
 """
