@@ -83,7 +83,13 @@ def analyze(audio: np.ndarray, n_fft: int, workers: int = ALL_CORES) -> np.ndarr
     return log.transpose(1, 0, 2).reshape(log.shape[1], -1)
 
 
-def magnitude(log_magnitude: np.ndarray, n_fft: int) -> np.ndarray:
-    """Inverse of log_magnitude, bounded: exp(min(y, ln N)) - N * LOG_FLOOR, at least 0."""
-    # math.log: a Python float keeps a float32 input in float32 (np.log's float64 scalar would promote it)
-    return np.maximum(np.exp(np.minimum(log_magnitude, math.log(n_fft))) - n_fft * LOG_FLOOR, 0.0)
+def magnitude(log_magnitude: np.ndarray, n_fft: int, dtype: type | None = None) -> np.ndarray:
+    """Inverse of log_magnitude, bounded: exp(min(y, ln N)) - N * LOG_FLOOR, at least 0, computed in `dtype`
+    (default: y's).
+
+    One new array, the rest in place: each temporary of a segment's size cost more than the exp (a stereo
+    music segment: 4.3 -> 1.2 ms). Python floats keep a float32 computation in float32."""
+    mag = np.minimum(log_magnitude, math.log(n_fft), dtype=dtype or log_magnitude.dtype)
+    np.exp(mag, out=mag)
+    mag -= n_fft * LOG_FLOOR
+    return np.maximum(mag, 0.0, out=mag)

@@ -37,4 +37,6 @@ def forward(weights: list[np.ndarray], z: np.ndarray, depth: int) -> np.ndarray:
         if i < depth - 1:
             x = upsample_linear(x)
     out_mix, out_bias = weights[-2:]
-    return out_mix @ x + out_bias[..., None]
+    out = out_mix @ x
+    out += out_bias[..., None]  # in place: a broadcast sum into a new array took 3x the product's time
+    return out

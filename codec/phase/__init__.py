@@ -98,6 +98,6 @@ def rebuild(
 def _magnitudes(y: np.ndarray, n_fft: int, valid: int, dtype: type) -> np.ndarray:
     """§7 step 1 in `dtype`, (C, L, B) in y's memory order (a transposing copy costs more than it saves):
     M = max(exp(min(y, ln N)) - N 2**-15, 0), and 0 in the frames from `valid` on (padding past the end)."""
-    mag = spectrum.magnitude(y.astype(dtype, copy=False), n_fft)
+    mag = spectrum.magnitude(y, n_fft, dtype)
     mag[:, valid:] = 0.0
     return mag
