@@ -29,7 +29,11 @@ def splitmix64(seed: int, count: int) -> np.ndarray:
 
 def uniform(seed: int, count: int) -> np.ndarray:
     """`count` float64 draws in [0, 1): the top 53 bits of each SplitMix64 output, exactly."""
-    return (splitmix64(seed, count) >> np.uint64(11)).astype(np.float64) * 2.0**-53
+    z = splitmix64(seed, count)
+    z >>= np.uint64(11)
+    u = z.astype(np.float64)
+    u *= 2.0**-53  # in place, as in splitmix64
+    return u
 
 
 def input_noise(seed: int, width: int, length: int) -> np.ndarray:
@@ -53,4 +57,6 @@ def start_phase(seed: int, segment: int, shape: tuple[int, ...]) -> np.ndarray:
 
 def start_angle(seed: int, segment: int, shape: tuple[int, ...]) -> np.ndarray:
     """The angles 2 pi u of the same draws (version 5: where phase-gradient integration does not reach)."""
-    return 2.0 * np.pi * _start_draws(seed, segment, shape)
+    angle = _start_draws(seed, segment, shape)
+    angle *= 2.0 * np.pi
+    return angle
