@@ -76,8 +76,8 @@ class Spectral(Mode):
     # more channels get 1 and no slack. Once the iterations were vectorized ("Decode speed after the vectorized
     # iteration"), 4, 6 and 8 with slack 10 scored 3.25, 3.26 and 3.26 (worst 2.79, 2.78, 2.79; 12 kbps 2.40,
     # 2.40, 2.41) at 386x, 323x and 276x: 6 keeps the quality and decodes 300x real time. On six clips no tuning
-    # used (the clean VCTK originals of noisy/) 8 scores 0.07 higher at 24 kbps and 0.03 at 12 (bench/RESULTS.md,
-    # "Choosing the search per file"): the speed target holds 6 here; that trade is open.
+    # used (the clean VCTK originals of noisy/), seeds 0-4 at 24 kbps, 8 and 16 score 0.03 and 0.09 higher
+    # (bench/RESULTS.md, "Whose spread"): the speed target holds 6 here; that trade is open.
     phase_start: int = phase.PGHI
     phase_iterations: int = 6
     multichannel_phase_iterations: int = 1
