@@ -37,9 +37,13 @@ def voiced(seconds: float = 2.0) -> np.ndarray:
     return (0.1 * tone * envelope)[:, None]
 
 
+def mixed(clean: np.ndarray, noise: np.ndarray, snr_db: float) -> np.ndarray:
+    """clean + noise scaled to `snr_db` below the clean signal's power."""
+    return clean + noise * np.sqrt(np.mean(clean**2) / np.mean(noise**2) / 10 ** (snr_db / 10))
+
+
 def with_noise(clean: np.ndarray, snr_db: float, seed: int = 0) -> np.ndarray:
-    noise = np.random.default_rng(seed).standard_normal(clean.shape)
-    return clean + noise * np.sqrt(np.mean(clean**2) / 10 ** (snr_db / 10))
+    return mixed(clean, np.random.default_rng(seed).standard_normal(clean.shape), snr_db)
 
 
 def test_the_estimator_is_unbiased_on_white_noise():
@@ -77,9 +81,7 @@ def test_a_note_held_through_the_clip_is_not_noise():
 
 @pytest.mark.parametrize("hz", [50.0, 60.0])
 def test_steady_mains_hum_is_still_noise(hz):
-    clean = voiced(4.0)
-    noisy = clean + hum(4.0, hz) * np.sqrt(np.mean(clean**2) / np.mean(hum(4.0, hz) ** 2) / 10)
-    estimate = estimate_of(noisy)
+    estimate = estimate_of(mixed(voiced(4.0), hum(4.0, hz), 10.0))
     assert estimate.snr_db < 12.0 and estimate.weight == denoise.MAX_WEIGHT  # a steady tone reads ~3 dB low
 
 

@@ -34,9 +34,9 @@ NOISE_SMOOTH = (5, 3)  # frames x bins
 NOISE_CAL = 1.981  # E|N|² / estimate on white Gaussian noise through the codec's STFT (tests re-measure it)
 # A floor over TONE_EXCESS x the median of its TONE_BINS-bin neighbourhood is a tone (the smoothing widens a tone
 # to 5 bins, which a 9-bin median still holds); it is noise only if its TONE_QUANTILE power is within TONE_STEADY
-# of its 10 % quantile. Measured (bench/RESULTS.md, "Held notes"): hum
-# at 50 and 60 Hz, 16 and 48 kHz, keeps its estimate; the soprano's held notes were taken for noise (17.4 dB:
-# auto fired, LSD +0.80) and are not now (27.0 dB); on noisy speech only babble's weight moves.
+# of its 10 % quantile. Measured (bench/RESULTS.md, "Held notes"): hum at 50 and 60 Hz, 16 and 48 kHz, keeps its
+# estimate; the soprano's held notes were taken for noise (17.4 dB: auto fired, LSD +0.80) and are not now
+# (27.0 dB); on noisy speech only babble's weight moves.
 TONE_BINS, TONE_EXCESS, TONE_QUANTILE, TONE_STEADY = 15, 2.0, 0.25, 2.0
 EDGE_FRAMES = 3  # frames that overlap the zero padding at each end are left out of the estimate
 AUTO_OFF_DB, AUTO_RAMP_DB, MAX_WEIGHT = 20.0, 5.0, 1.5
