@@ -7,9 +7,10 @@ Layout (little-endian):
     magic     4 bytes  b"\\x89DDC"
     version   u8       1 (waveform synthesis), 2 (spectral synthesis), 3 (either, with encoder notes),
                        4 (either, coded at a lower rate than it plays at), 5 (spectral, another phase search),
-                       6 (either, with a gain), 7 (spectral, a phase search with slack)
+                       6 (either, with a gain), 7 (spectral, a phase search with slack), 8 (spectral, with
+                       frequency nodes)
     header    fixed fields, see FIELDS, then NOTE_FIELDS from version 3, V4_FIELDS from 4, V5_FIELDS from 5,
-              V6_FIELDS from 6, V7_FIELDS in 7
+              V6_FIELDS from 6, V7_FIELDS from 7, V8_FIELDS in 8
     hcrc      u32      CRC-32 of magic + version + header
     payload   payload_bytes bytes of one zstd frame (see unpack_payload)
 """
@@ -25,6 +26,7 @@ import numpy as np
 import zstandard
 
 from codec.errors import FormatError, TruncatedError, UnsupportedVersionError
+from codec.frequency import Nodes
 from codec.layout import input_length, output_rows, params_per_segment, segment_count, tensor_shapes
 from codec.spectrum import frame_count
 
@@ -32,9 +34,9 @@ MAGIC = b"\x89DDC"
 # Writers pick the oldest version that holds the file (Header.version): 1 for waveform synthesis, 2 for spectral,
 # 3 only when the encoder left notes (NOTE_FIELDS), 4 only for a file coded at a lower rate or with a peak
 # limit (V4_FIELDS), 5 only for a spectral file whose phase search is not version 2's (V5_FIELDS), 6 only for a
-# file with a gain (V6_FIELDS), 7 only for a spectral file whose phase search has slack (V7_FIELDS), so older
-# readers still read everything else.
-VERSIONS = (1, 2, 3, 4, 5, 6, 7)
+# file with a gain (V6_FIELDS), 7 only for a spectral file whose phase search has slack (V7_FIELDS), 8 only for a
+# spectral file with frequency nodes (V8_FIELDS), so older readers still read everything else.
+VERSIONS = (1, 2, 3, 4, 5, 6, 7, 8)
 MAX_OUTPUT_SAMPLES = 2**30  # frames x channels: caps what a file can make a decoder allocate
 MAX_SEGMENT_WORK = 2**21  # width x segment_length: caps one segment's activations (the encoder uses < 2**20)
 MAX_PAYLOAD_BYTES = 2**30  # raw and compressed payload
@@ -95,6 +97,9 @@ V6_FIELDS: tuple[tuple[str, str, int, int], ...] = (("gain", "b", -128, 127),)
 # from the decoded one (§7 step 3), so a consistent spectrogram near the network's can be found.
 SLACK_STEPS_PER_NEPER = 64
 V7_FIELDS: tuple[tuple[str, str, int, int], ...] = (("phase_slack", "B", 0, 64),)
+# Version 8 only: spectral networks output log-magnitudes at frequency nodes spaced as frequency_q sets (§11,
+# codec/frequency.py), interpolated to the bins; 0: a node at every bin, as in earlier versions.
+V8_FIELDS: tuple[tuple[str, str, int, int], ...] = (("frequency_q", "B", 0, 255),)
 PhaseSearch = tuple[int, int, int]  # (phase, phase_iterations, phase_slack): how spectral synthesis rebuilds phase
 LEGACY_PHASE: PhaseSearch = (0, 32, 0)  # the search of every file before version 5 (and of every waveform file)
 # The fields of each version, in file order.
@@ -106,6 +111,7 @@ VERSION_FIELDS = {
     5: FIELDS + NOTE_FIELDS + V4_FIELDS + V5_FIELDS,
     6: FIELDS + NOTE_FIELDS + V4_FIELDS + V5_FIELDS + V6_FIELDS,
     7: FIELDS + NOTE_FIELDS + V4_FIELDS + V5_FIELDS + V6_FIELDS + V7_FIELDS,
+    8: FIELDS + NOTE_FIELDS + V4_FIELDS + V5_FIELDS + V6_FIELDS + V7_FIELDS + V8_FIELDS,
 }
 _PREFIX = struct.Struct("<4sB")
 _LAYOUTS = {v: struct.Struct("<" + "".join(code for _, code, _, _ in f)) for v, f in VERSION_FIELDS.items()}
@@ -127,8 +133,11 @@ def version_for(
     peak: int = 0,
     phase: PhaseSearch = LEGACY_PHASE,
     gain: int = 0,
+    frequency_q: int = 0,
 ) -> int:
     """The oldest format version that holds a file with these properties."""
+    if frequency_q:
+        return 8
     if phase[2]:
         return 7
     if gain:
@@ -167,6 +176,7 @@ class Header:
     phase_iterations: int = LEGACY_PHASE[1]
     gain: int = 0
     phase_slack: int = LEGACY_PHASE[2]
+    frequency_q: int = 0
 
     @property
     def has_notes(self) -> bool:
@@ -175,7 +185,9 @@ class Header:
     @property
     def version(self) -> int:
         """The oldest format version that holds this header."""
-        return version_for(self.synthesis, self.has_notes, self.rate_divisor, self.peak, self.phase_search, self.gain)
+        return version_for(
+            self.synthesis, self.has_notes, self.rate_divisor, self.peak, self.phase_search, self.gain, self.frequency_q
+        )
 
     @property
     def phase_search(self) -> PhaseSearch:
@@ -223,6 +235,16 @@ class Header:
         return output_rows(self.channels, self.synthesis)
 
     @property
+    def nodes(self) -> Nodes:
+        """The frequency nodes a spectral network outputs (§11), each channel's N/2 + 1 bins for frequency_q 0."""
+        return Nodes(self.channels, self.rows // self.channels, self.frequency_q)
+
+    @property
+    def network_rows(self) -> int:
+        """Rows of each network's output layer: `rows`, or channels x K frequency nodes (§11)."""
+        return self.nodes.rows if self.frequency_q else self.rows
+
+    @property
     def positions(self) -> int:
         """Length of the axis the segments tile: samples, or STFT frames."""
         return frame_count(self.coded_frames, self.n_fft) if self.synthesis else self.coded_frames
@@ -233,7 +255,7 @@ class Header:
 
     @property
     def shapes(self) -> list[tuple[int, ...]]:
-        return tensor_shapes(self.width, self.depth, self.rows)
+        return tensor_shapes(self.width, self.depth, self.network_rows)
 
     @property
     def code_bytes(self) -> int:
@@ -242,8 +264,8 @@ class Header:
     @property
     def raw_payload_bytes(self) -> int:
         """Exact size of the decompressed payload."""
-        per_segment = len(self.shapes) + params_per_segment(self.width, self.depth, self.rows) * self.code_bytes
-        return self.segments * per_segment
+        weights = params_per_segment(self.width, self.depth, self.network_rows)
+        return self.segments * (len(self.shapes) + weights * self.code_bytes)
 
     @property
     def samples(self) -> int:
@@ -252,8 +274,8 @@ class Header:
 
     @property
     def decode_work(self) -> int:
-        """Multiply-adds of the forward passes, rounded up: S * L * k * (2k + rows)."""
-        return self.segments * self.segment_length * self.width * (2 * self.width + self.rows)
+        """Multiply-adds of the forward passes, rounded up: S * L * k * (2k + network_rows)."""
+        return self.segments * self.segment_length * self.width * (2 * self.width + self.network_rows)
 
     @property
     def duration(self) -> float:
@@ -282,6 +304,8 @@ def validate(header: Header) -> None:
         raise FormatError(f"synthesis={header.synthesis} is not defined (0, or 8 to 12)")
     if not header.synthesis and header.phase_search != LEGACY_PHASE:
         raise FormatError("a phase search is set in a waveform file (synthesis=0), which has no phase")
+    if not header.synthesis and header.frequency_q:
+        raise FormatError("frequency_q is set in a waveform file (synthesis=0), which has no frequency axis")
     if header.samples > MAX_OUTPUT_SAMPLES:
         raise FormatError(f"frames x channels = {header.samples} exceeds {MAX_OUTPUT_SAMPLES}")
     if header.segment_length % (1 << (header.depth - 1)):
@@ -364,6 +388,8 @@ def read_header(fileobj: BinaryIO) -> Header:
         raise FormatError("version 6 with gain=0: it must be an earlier version")
     if version == 7 and header.phase_slack == 0:
         raise FormatError("version 7 with phase_slack=0: it must be an earlier version")
+    if version == 8 and header.frequency_q == 0:
+        raise FormatError("version 8 with frequency_q=0: it must be an earlier version")
     if version != header.version:
         raise FormatError(f"version {version} does not match synthesis={header.synthesis} (version {header.version})")
     return header

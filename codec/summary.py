@@ -19,6 +19,7 @@ def describe(header: Header) -> dict[str, object]:
         "coded_rate_hz": header.coded_rate,
         "gain_db": round(20 * np.log10(header.gain_factor), 2),  # what the decoder scales the synthesis by (§10)
         "segments": header.segments,
+        "frequency_nodes": header.nodes.count if header.frequency_q else None,  # per channel (§11); None: every bin
         "denoised": bool(header.denoised),
         "estimated_input_snr_db": header.input_snr_db,
         "duration_s": round(header.duration, 6),

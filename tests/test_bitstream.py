@@ -212,3 +212,22 @@ def test_version_7_carries_the_phase_slack_and_only_spectral_files_have_it():
         bitstream.validate(dataclasses.replace(slack, phase_slack=65))
     with pytest.raises(FormatError, match="version 7 with phase_slack=0"):
         bitstream.read_header(io.BytesIO(bitstream.pack_header(spectral, version=7)))
+
+
+def test_version_8_carries_frequency_nodes_whose_output_layer_the_payload_holds():
+    spectral = dataclasses.replace(
+        GOOD, synthesis=9, segment_length=64, overlap=0, width=2, phase=1, phase_iterations=8, phase_slack=10
+    )
+    nodes = dataclasses.replace(spectral, frequency_q=16)
+    packed = bitstream.pack_header(nodes)
+    assert nodes.version == 8 and packed[4] == 8 and len(packed) == spectral.size + 1
+    assert bitstream.read_header(io.BytesIO(packed)) == nodes
+    assert nodes.rows == spectral.rows == 2 * 257 and nodes.network_rows == 2 * 71  # §1.2's rows'
+    assert nodes.shapes[-2:] == [(2 * 71, 2), (2 * 71,)] and nodes.raw_payload_bytes < spectral.raw_payload_bytes
+    header, _, codes = bitstream.read(io.BytesIO(make_file(nodes)))
+    assert header == dataclasses.replace(nodes, crc_payload=header.crc_payload, payload_bytes=header.payload_bytes)
+    assert codes[-2].shape == (1, 2 * 71 * 2)
+    with pytest.raises(FormatError, match="waveform file"):
+        bitstream.validate(dataclasses.replace(GOOD, frequency_q=16))
+    with pytest.raises(FormatError, match="version 8 with frequency_q=0"):
+        bitstream.read_header(io.BytesIO(bitstream.pack_header(spectral, version=8)))

@@ -125,7 +125,7 @@ def test_clean_input_is_coded_as_with_denoising_off_but_for_the_notes():
         off = codec.encode(clean, sample_rate, iterations=40, denoise="off")
         auto = codec.encode(clean, sample_rate, iterations=40, denoise="auto")
         noted, plain = codec.read_header(io.BytesIO(auto)), codec.read_header(io.BytesIO(off))
-        assert (noted.version, noted.denoised, plain.version) == (7, 0, 7) and noted.input_snr_db >= 20
+        assert (noted.version, noted.denoised, plain.version) == (8, 0, 8) and noted.input_snr_db >= 20
         assert auto[noted.size :] == off[plain.size :]  # the same weights, bit for bit
         assert np.array_equal(codec.decode(auto)[0], codec.decode(off)[0])
 
@@ -147,7 +147,7 @@ def test_info_tells_whether_denoising_was_applied_and_the_estimated_snr(tmp_path
     noisy = with_noise(voiced(), 5.0).astype(np.float32)
     source = tmp_path / "noisy.wav"
     soundfile.write(source, noisy, RATE, subtype="FLOAT")
-    for denoise_flag, version in (("auto", 7), ("off", 7)):  # 7: mono spectral files have slack
+    for denoise_flag, version in (("auto", 8), ("off", 8)):  # 8: spectral files have frequency nodes
         target = tmp_path / f"{denoise_flag}.ddc"
         assert run("encode", source, target, "--denoise", denoise_flag, "--iterations", "5", "-q").exit_code == 0
         info = json.loads(run("info", target, "--json").stdout)

@@ -121,13 +121,13 @@ def test_the_encoder_stores_the_phase_search_it_is_asked_for():
     waveform = codec.read_header(io.BytesIO(codec.encode(audio, rate, iterations=5, mode="waveform")))
     spectral = MODES["spectral"]
     assert (default.version, default.phase, default.phase_iterations, default.phase_slack) == (
-        7,
+        8,
         phase.PGHI,
         spectral.phase_iterations,
         spectral.slack,
     )
     assert (fastest.phase, fastest.phase_iterations, fastest.phase_slack) == (phase.PGHI, 0, 0)  # no slack unused
-    assert fastest.version == 6
+    assert fastest.version == 8  # frequency nodes, whatever the search
     assert waveform.phase_search == LEGACY_PHASE and waveform.version == 1
     with pytest.raises(ValueError, match="phase_iterations must be in"):
         codec.EncodeOptions(phase_iterations=65)

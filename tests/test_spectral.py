@@ -85,8 +85,9 @@ def test_spectral_round_trip_meets_rate_and_spectral_distance(name, bitrate, lsd
     data = codec.encode(audio, rate, bitrate=bitrate, iterations=SHORT, band="full")  # the band: test_band.py
     decoded, decoded_rate = codec.decode(data)
     assert decoded_rate == rate and decoded.shape == audio.shape and np.isfinite(decoded).all()
-    # a PGHI start (§7.1) and a gain (§10); mono files have slack in their phase search too (§7 step 3)
-    assert codec.read_header(io.BytesIO(data)).version == (7 if audio.ndim == 1 or audio.shape[1] == 1 else 6)
+    # a PGHI start (§7.1), a gain (§10), slack in mono files' phase search (§7 step 3), and frequency nodes (§11)
+    header = codec.read_header(io.BytesIO(data))
+    assert header.version == 8 and header.nodes.count < header.rows // header.channels
     assert 0.9 <= len(data) * 8 * rate / len(audio) / bitrate <= 1.0
     assert lsd(audio, decoded) < lsd_ceiling
 
@@ -119,7 +120,7 @@ def test_spectral_shape_passes_the_format_caps_and_spends_the_budget(rate, chann
     shape = SPECTRAL.shape(bitrate, rate, channels, frames)
     bitrate = min(bitrate, SPECTRAL.max_bits_per_sample * rate * channels)  # spectral files stop growing there
     header = Header(rate, channels, frames, 0, shape.width, shape.depth, shape.synthesis, shape.segment_length,
-                    shape.overlap, 32767, 0, 1)  # fmt: skip
+                    shape.overlap, 32767, 0, 1, frequency_q=shape.frequency_q)  # fmt: skip
     bitstream.validate(header)
     weights = header.segments * sum(int(np.prod(s)) for s in header.shapes)
     if shape.width > 2 and shape.width < 256:  # between the width clamps, the nominal size tracks the target

@@ -54,6 +54,7 @@ def write(
         phase_iterations=phase[1],
         gain=gain,
         phase_slack=phase[2],
+        frequency_q=shape.frequency_q,
     )
     bitstream.write(header, data, fileobj)
     return header

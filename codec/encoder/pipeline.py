@@ -18,6 +18,7 @@ from codec.encoder.checks import check_audio
 from codec.encoder.fit import fit_networks, resolve_device, torch_threads
 from codec.encoder.quantize import quantize, search_levels
 from codec.encoder.segments import SegmentBatch, iter_batches
+from codec.frequency import Nodes
 from codec.modes import FitConfig, Mode
 from codec.modes.ladder import Shape
 from codec.options import EncodeOptions
@@ -52,12 +53,13 @@ def encode_stream(
     with torch_threads(threads.resolve(options.threads)):
         config = options.fit_config(batches[0].target.shape[1], mode)
         config = dataclasses.replace(config, device=resolve_device(config.device))
-        weights, denoised = _fit(batches, shape, options.seed, config, mode, noise, progress)
+        nodes = Nodes(channels, signal.shape[1] // channels, shape.frequency_q)
+        weights, denoised = _fit(batches, shape, nodes, options.seed, config, mode, noise, progress)
     # What the encoder found about noise goes in the header (version 3) for `ddcodec info`; the decoder ignores it.
     notes = {} if noise is None else {"denoised": int(denoised), "snr_estimate": snr_estimate(noise.snr_db)}
     peak = limit.peak_code(audio) if mode.limits_peak else 0  # the original's, before any decimation
     search = mode.phase_search(channels, options.phase_iterations)
-    overhead = header_bytes(version_for(shape.synthesis, bool(notes), divisor, peak, search, gain))
+    overhead = header_bytes(version_for(shape.synthesis, bool(notes), divisor, peak, search, gain, shape.frequency_q))
     levels, payload = _quantize_within(weights, int(bitrate * frames / sample_rate / 8), overhead)
     return pack.write(
         fileobj, sample_rate, channels, frames, options.seed, shape, levels, payload, notes, divisor, peak, search, gain
@@ -96,6 +98,7 @@ def _signal(
 def _fit(
     batches: list[SegmentBatch],
     shape: Shape,
+    nodes: Nodes,
     seed: int,
     config: FitConfig,
     mode: Mode,
@@ -117,7 +120,9 @@ def _fit(
                 progress(done + step, total, mode.fit_measure(relative, batch.scale))
 
         weight = mode.fit_weight(batch.target, batch.mask)
-        fit = functools.partial(fit_networks, batch.target, batch.mask, shape.width, shape.depth, seed, config)
+        fit = functools.partial(
+            fit_networks, batch.target, batch.mask, shape.width, shape.depth, seed, config, nodes=nodes
+        )
         noisy = noise is not None and noise.applied
         fitted = fit(denoise.NoiseAwareError(batch, noise, shape, config.iterations, config.device, weight) if noisy
                      else mode.fit_error, report, weight)  # fmt: skip

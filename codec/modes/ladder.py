@@ -23,6 +23,7 @@ class Shape:
     segment_length: int
     overlap: int
     synthesis: int = 0  # formats/ddc.md: 0 waveform, s > 0 log-magnitudes of a 2**s-point STFT
+    frequency_q: int = 0  # spectral: the networks output frequency nodes (codec/frequency.py); 0: every bin
 
 
 def granule(depth: int) -> int:

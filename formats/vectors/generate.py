@@ -40,9 +40,11 @@ def tone(rate: int, seconds: float, channels: int) -> np.ndarray:
 
 
 # Versions 2 to 4 rebuild phase from a random start with 32 iterations; later encoders write version 5,
-# version 6 where they take the audio to another level (all spectral files since version 6), and version 7
-# where the phase search has slack (mono spectral files since version 7).
-VERSION_6 = dataclasses.replace(MODES["spectral"], phase_iterations=4, slack=0)  # version 6's encoder defaults
+# version 6 where they take the audio to another level (all spectral files since version 6), version 7
+# where the phase search has slack (mono spectral files since version 7), and version 8 where the networks output
+# frequency nodes (all spectral files since version 8).
+VERSION_7 = dataclasses.replace(MODES["spectral"], frequency_q=0, multichannel_frequency_q=0)  # version 7's defaults
+VERSION_6 = dataclasses.replace(VERSION_7, phase_iterations=4, slack=0)  # version 6's encoder defaults
 OWN_LEVEL = dataclasses.replace(VERSION_6, level_dbfs=None)  # and version 5's
 LEGACY = dataclasses.replace(OWN_LEVEL, phase_start=phase.GRIFFIN_LIM, phase_iterations=32)
 
@@ -88,13 +90,20 @@ def encode_valid(name: str) -> bytes:
         return encoded(*speech_16k(), VERSION_6, bitrate=24_000, seed=23, iterations=quick)
     if name == "speech_spectral_gain_decimated_48k":
         return encoded(4 * speech_48k(), 48_000, VERSION_6, bitrate=24_000, seed=29, iterations=quick)
-    # Version 7, at the encoder's defaults: mono speech whose phase search moves magnitudes within the slack
-    # (§7 step 3), and three channels (each within its own magnitudes' slack) with segment joins.
+    # Version 7, at that version's encoder defaults: mono speech whose phase search moves magnitudes within the
+    # slack (§7 step 3), and three channels (each within its own magnitudes' slack) with segment joins.
     if name == "speech_spectral_slack_16k":
-        return codec.encode(*speech_16k(), bitrate=24_000, seed=31, iterations=quick)
+        return encoded(*speech_16k(), VERSION_7, bitrate=24_000, seed=31, iterations=quick)
     if name == "tone_spectral_slack_3ch_11k":
-        slack = dataclasses.replace(MODES["spectral"], max_segment=64, multichannel_slack=16)
+        slack = dataclasses.replace(VERSION_7, max_segment=64, multichannel_slack=16)
         return encoded(tone(11025, 2.0, 3), 11025, slack, bitrate=24_000, seed=37, iterations=quick)
+    # Version 8, at the encoder's defaults: mono speech whose networks output frequency nodes (§11), and three
+    # channels of them, with another q, through segment joins.
+    if name == "speech_spectral_nodes_16k":
+        return codec.encode(*speech_16k(), bitrate=24_000, seed=41, iterations=quick)
+    if name == "tone_spectral_nodes_3ch_11k":
+        nodes = dataclasses.replace(MODES["spectral"], max_segment=64, multichannel_frequency_q=5)
+        return encoded(tone(11025, 2.0, 3), 11025, nodes, bitrate=24_000, seed=43, iterations=quick)
     # Three channels, segments shortened to 64 frames to exercise joins: in version 5 the frames a segment
     # shares with the previous one are given cells of the integration (§7.1 step 3).
     if name == "tone_spectral_pghi_3ch_11k":
@@ -133,6 +142,8 @@ VALID = (
     "speech_spectral_gain_decimated_48k",
     "speech_spectral_slack_16k",
     "tone_spectral_slack_3ch_11k",
+    "speech_spectral_nodes_16k",
+    "tone_spectral_nodes_3ch_11k",
 )
 
 
@@ -147,7 +158,8 @@ def invalid_vectors(good: bytes) -> dict[str, bytes]:
 
     return {
         "bad_magic": b"RIFF" + good[4:],
-        "bad_version": bitstream.pack_header(header, version=8) + payload,
+        "bad_version": bitstream.pack_header(header, version=9) + payload,
+        "bad_version_8_without_nodes": bitstream.pack_header(header, version=8) + payload,  # rule 12
         "bad_version_7_without_slack": bitstream.pack_header(header, version=7) + payload,  # rule 12
         "bad_version_6_without_gain": bitstream.pack_header(header, version=6) + payload,  # rule 12
         "bad_version_5_without_phase": bitstream.pack_header(header, version=5) + payload,  # rule 12
@@ -156,6 +168,7 @@ def invalid_vectors(good: bytes) -> dict[str, bytes]:
         "bad_phase_in_waveform": resealed(phase=1, phase_iterations=4),  # rule 3: a waveform file has no phase
         "bad_phase_slack": resealed(phase_slack=65),  # rule 3
         "bad_slack_in_waveform": resealed(phase_slack=10),  # rule 3: nor a phase search's slack
+        "bad_nodes_in_waveform": resealed(frequency_q=16),  # rule 3: nor frequency nodes
         "bad_version_4_without_divisor": bitstream.pack_header(header, version=4) + payload,  # rule 12
         "bad_rate_divisor": resealed(rate_divisor=3),  # rule 4: 8000 Hz / 3 is not a whole rate
         "bad_rate_divisor_range": resealed(rate_divisor=9),  # rule 3
