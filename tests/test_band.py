@@ -61,8 +61,9 @@ def test_the_spectral_mode_narrows_only_under_its_bitrate():
     assert spectral.rate_divisor(24_000, 48_000, 1) == 3 and spectral.rate_divisor(24_000, 44_100, 1) == 2
     assert spectral.rate_divisor(48_000, 48_000, 2) == 1 and spectral.rate_divisor(12_000, 44_100, 2) == 1  # stereo
     assert spectral.rate_divisor(64_000, 48_000, 2) == 1 and spectral.rate_divisor(24_000, 16_000, 1) == 1
-    assert spectral.rate_divisor(6_000, 16_000, 1) == 2 and spectral.rate_divisor(12_000, 48_000, 1) == 6
-    assert spectral.rate_divisor(6_000, 8_000, 1) == 1 and spectral.rate_divisor(6_000, 11_025, 1) == 1
+    assert spectral.rate_divisor(6_000, 16_000, 1) == 1 and spectral.rate_divisor(12_000, 48_000, 1) == 3
+    assert spectral.rate_divisor(3_000, 16_000, 1) == 2 and spectral.rate_divisor(3_000, 48_000, 1) == 6
+    assert spectral.rate_divisor(3_000, 8_000, 1) == 1 and spectral.rate_divisor(3_000, 11_025, 1) == 1
     assert MODES["waveform"].rate_divisor(6_000, 48_000, 1) == 1
 
 

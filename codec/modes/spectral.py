@@ -49,8 +49,10 @@ class Spectral(Mode):
     # narrower band, as Opus and MP3 do. The audio is decimated to the lowest whole fraction of its rate
     # that is at least the coded rate (48 kHz -> 16 kHz, 44.1 kHz -> 22.05 kHz; never up). Measured on the
     # dev speech (bench/RESULTS.md, "Coded band"): at 24 kbps 48 kHz speech went from PESQ-WB 1.19-1.37 to
-    # 2.2-3.2, as good as the same clips coded at 16 kHz; at 6 kbps 16 kHz speech from 1.04-1.16 to 1.47-1.68.
-    narrow: tuple[tuple[float, int], ...] = ((16_000, 8_000), (32_000, 16_000))
+    # 2.2-3.2, as good as the same clips coded at 16 kHz. Frequency nodes make the band from 4 to 8 kHz cheap
+    # (12 nodes), so 8 kHz is now coded only under 4 kbps ("Frequency nodes": coded at 16 kHz instead of 8,
+    # the 7 dev clips score PESQ-WB 3.27 against 2.67 at 12 kbps and 2.48 against 2.15 at 6, 1.32 against 1.45 at 3).
+    narrow: tuple[tuple[float, int], ...] = ((4_000, 8_000), (32_000, 16_000))
     # Files with more channels keep the full band: the 8 dev music clips (stereo) coded narrower score lower by
     # Zimtohrli as well as by LSD: 2.22 against 2.74 at 24 kbps, 3.58 against 3.88 at 48 (bench/RESULTS.md).
     narrow_channels: int = 1
