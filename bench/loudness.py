@@ -9,6 +9,7 @@ clip at 64 kbps with seed 0, in the default mode otherwise. Speech is scored by 
 Zimtohrli MOS (LSD beside both); each decode as the 16-bit PCM that `ddcodec decode` writes.
 """
 
+import argparse
 import dataclasses
 import io
 import time
@@ -29,8 +30,10 @@ MUSIC_KBPS, MUSIC_SEEDS = (64,), (0,)
 SCORE = {"speech": "pesq_wb", "music": "zimtohrli_mos"}
 
 
-def scored(clip: Clip, weight: float, kbps: int, seed: int, iterations: int | None) -> dict:
-    mode = dataclasses.replace(modes.get("spectral"), loudness_weight=weight)
+def scored(clip: Clip, changes: dict[str, object], kbps: int, seed: int, iterations: int | None) -> dict:
+    """One encode in the default spectral mode with `changes` to its fields, decoded and scored; the row names
+    the clip, rate and seed, not the changes (the caller adds what it varied)."""
+    mode = dataclasses.replace(modes.get("spectral"), **changes)
     out = io.BytesIO()
     began = time.perf_counter()
     options = EncodeOptions(bitrate=kbps * 1000, seed=seed, iterations=iterations)
@@ -38,8 +41,9 @@ def scored(clip: Clip, weight: float, kbps: int, seed: int, iterations: int | No
     took = time.perf_counter() - began
     decoded = as_written(codec.decode(out.getvalue())[0])
     scores = metrics.score(clip.audio, decoded, clip.rate, clip.category == "speech", search_delay=False)
-    row = {"clip": clip.name, "category": clip.category, "weight": weight, "kbps": kbps, "seed": seed}
-    return row | {"score": scores[SCORE[clip.category]], "lsd": scores["lsd"], "encode_s": round(took, 2)}
+    row = {"clip": clip.name, "category": clip.category, "kbps": kbps, "seed": seed}
+    score = {"score": scores[SCORE[clip.category]], "lsd": scores["lsd"], "encode_s": round(took, 2)}
+    return row | score | {"encode_s_per_s": round(took / clip.seconds, 3)}
 
 
 def summary(rows: list[dict], varied: str = "weight") -> list[str]:
@@ -59,25 +63,35 @@ def summary(rows: list[dict], varied: str = "weight") -> list[str]:
     return lines
 
 
+def sweep(
+    args: argparse.Namespace, values: list, fields: tuple[str, ...], varied: str, plan: dict
+) -> tuple[list[dict], float]:
+    """Every dev speech and music clip coded with the spectral mode's `fields` set to each of `values` (a row's
+    `varied` column), at the rates and seeds `plan` gives each category; the rows sorted, and the seconds it took.
+    With --quick: one clip of each category, two values, 20 fit steps."""
+    clips = [c for c in load_clips(args.corpus, 0.5 if args.quick else args.excerpt) if c.category in SCORE]
+    if args.quick:
+        clips = [next(c for c in clips if c.category == category) for category in SCORE]
+    iterations = 20 if args.quick else args.iterations
+    began = time.perf_counter()
+    rows = []
+    for value in values[:2] if args.quick else values:
+        for clip in clips:
+            rates, seeds = plan[clip.category]
+            changes = dict.fromkeys(fields, value)
+            rows += [{varied: value} | scored(clip, changes, k, s, iterations) for k in rates for s in seeds]
+        print(f"{varied} {value}: done", flush=True)
+    rows.sort(key=lambda r: (r["category"], r["kbps"], r[varied]))
+    return rows, time.perf_counter() - began
+
+
 def main() -> None:
     parser = report.parser(__doc__, "loudness")
     parser.add_argument("--weights", type=float, nargs="+", default=list(WEIGHTS), help="loudness weights to try")
     args = parser.parse_args()
-    clips = [c for c in load_clips(args.corpus, 0.5 if args.quick else args.excerpt) if c.category in SCORE]
-    if args.quick:  # one clip of each category, two weights
-        clips = [next(c for c in clips if c.category == category) for category in SCORE]
-    weights = args.weights[:2] if args.quick else args.weights
-    iterations = 20 if args.quick else args.iterations
     plan = {"speech": (SPEECH_KBPS, SPEECH_SEEDS), "music": (MUSIC_KBPS, MUSIC_SEEDS)}
-    began = time.perf_counter()
-    rows = []
-    for weight in weights:
-        for clip in clips:
-            rates, seeds = plan[clip.category]
-            rows += [scored(clip, weight, kbps, seed, iterations) for kbps in rates for seed in seeds]
-        print(f"weight {weight}: done", flush=True)
-    rows.sort(key=lambda r: (r["category"], r["kbps"], r["weight"]))
-    lines = report.preamble("The spectral fit's loudness weight", "bench.loudness", time.perf_counter() - began)
+    rows, took = sweep(args, args.weights, ("loudness_weight",), "weight", plan)
+    lines = report.preamble("The spectral fit's loudness weight", "bench.loudness", took)
     report.write(rows, args.out, lines + summary(rows) + ["", *report.row_table(rows)])
 
 

@@ -66,6 +66,13 @@ def test_loudness_quick_scores_speech_and_music_at_each_weight(tmp_path):
     assert all(float(r["lsd"]) > 0 for r in rows)
 
 
+def test_nodes_quick_scores_and_times_each_category_with_and_without_frequency_nodes(tmp_path):
+    rows = quick("bench.nodes", tmp_path / "nodes")
+    assert {(r["category"], int(r["q"])) for r in rows} == {(c, q) for c in ("speech", "music") for q in (0, 8)}
+    assert all(float(r["encode_s_per_s"]) > 0 and float(r["lsd"]) > 0 for r in rows)
+    assert "slowest clip" in (tmp_path / "nodes.md").read_text()
+
+
 def test_effort_quick_times_and_scores_each_category_at_two_efforts(tmp_path):
     rows = quick("bench.effort", tmp_path / "effort")
     tried = {(r["category"], float(r["effort"])) for r in rows}
