@@ -84,8 +84,9 @@ class Spectral(Mode):
     # The networks output log-magnitudes at frequency nodes spaced floor(p / q) bins apart above bin 2q, and the
     # decoder interpolates them to the bins (format version 8, codec/frequency.py): the output layer, most of the
     # weights, shrinks and the network widens at the same rate (bench/RESULTS.md, "Frequency nodes"). On the 7 dev
-    # speech clips at 24 kbps, PESQ-WB went from 3.24 to 3.74 (worst clip 2.64 to 3.15); on the 8 music clips at
-    # 64 kbps, Zimtohrli from 4.11 to 4.40 (worst 3.74 to 4.14) with q = 32.
+    # speech clips at 24 kbps, PESQ-WB went from 3.26 to 3.74 (worst clip 2.78 to 3.15) with q = 16 (8: 3.39,
+    # 32: 3.65); on the 8 music clips at 64 kbps, Zimtohrli from 4.12 to 4.40 (worst 3.75 to 4.14) with q = 32
+    # (16: 4.36). q = 16 was also best at 6 and 12 kbps.
     frequency_q: int = 16
     multichannel_frequency_q: int = 32
     phase_start: int = phase.PGHI
