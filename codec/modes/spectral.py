@@ -2,8 +2,9 @@
 (format version 2, synthesis s = 8..12 for a 2**s-point STFT; formats/ddc.md §7).
 
 Encoder: the signal is ln(|STFT| + N * 2**-15) (codec/spectrum.py), frames along the
-networks' axis; segments are as long as the format allows and the width is the largest
-that fits the budget. Decoder: phase per segment (codec/phase: a phase-gradient start, then a few
+networks' axis, which the networks output at frequency nodes interpolated to the bins (codec/frequency.py);
+segments are as long as the format allows and the width is the largest that fits the budget.
+Decoder: phase per segment (codec/phase: a phase-gradient start, then a few
 fast Griffin-Lim iterations), frames shared by consecutive segments crossfaded, then overlap-add.
 """
 
@@ -168,7 +169,7 @@ class Spectral(Mode):
         synthesis, depth = self.synthesis(sample_rate), self.depth
         multiple, rows = ladder.granule(depth), output_rows(channels, synthesis)
         q = self.frequency_q if channels == 1 else self.multichannel_frequency_q
-        nodes = Nodes(channels, rows // channels, q).rows
+        stored = Nodes(channels, rows // channels, q).rows  # the output layer's rows: channels x K
         positions = spectrum.frame_count(frames, 1 << synthesis)
         longest = min(self.max_segment, MAX_SPECTRAL_SEGMENT // rows) // multiple * multiple
         if positions <= longest:
@@ -179,7 +180,7 @@ class Spectral(Mode):
             overlap = length // ladder.OVERLAP_FRACTION
         bits = (bitrate * frames / sample_rate - 8 * ladder.SMALL_OVERHEAD_BYTES) / count
         width = ladder.MIN_WIDTH
-        while width < self.max_width and ladder.segment_cost(width + 1, depth, nodes, self.bits_per_weight) <= bits:
+        while width < self.max_width and ladder.segment_cost(width + 1, depth, stored, self.bits_per_weight) <= bits:
             width += 1
         return Shape(width, depth, length, overlap, synthesis, q)
 
