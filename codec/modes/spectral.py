@@ -239,7 +239,7 @@ class Spectral(Mode):
 
     def describe(self, header: Header) -> str:
         band = f", coded at {header.coded_rate} Hz" if header.rate_divisor > 1 else ""
-        band += f", {header.nodes.count} frequency nodes (q {header.frequency_q})" if header.frequency_q else ""
+        band += f", {header.nodes.count} frequency nodes at q {header.frequency_q}" if header.frequency_q else ""
         search = f"{phase.STARTS[header.phase].name} phase + {header.phase_iterations} iterations"
         search += f" with slack {header.phase_slack}/64" if header.phase_slack else ""
         return f"spectral ({header.n_fft}-point STFT{band}, {search})"
