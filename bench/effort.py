@@ -13,61 +13,36 @@ import time
 
 import codec
 from bench import report
-from bench.clips import Clip, load_clips
-from bench.loudness import SCORE, summary
-from codec import metrics
-from codec.audio_io import as_written
-from codec.options import EncodeOptions
+from bench.loudness import dev_clips, scored, summary
 
 EFFORTS = (0.5, 1.0, 2.0)
 KBPS = {"speech": (6, 12, 24), "music": (64,)}
-
-
-def scored(clip: Clip, effort: float, kbps: int, quick: bool) -> dict:
-    options = (
-        EncodeOptions(bitrate=kbps * 1000, iterations=20)
-        if quick
-        else EncodeOptions(bitrate=kbps * 1000, effort=effort)
-    )
-    began = time.perf_counter()
-    data = codec.encode(clip.audio, clip.rate, options)
-    took = time.perf_counter() - began
-    decoded = as_written(codec.decode(data)[0])
-    scores = metrics.score(clip.audio, decoded, clip.rate, clip.category == "speech", search_delay=False)
-    row = {"clip": clip.name, "category": clip.category, "effort": effort, "kbps": kbps, "seed": 0}
-    return row | {
-        "score": scores[SCORE[clip.category]],
-        "lsd": scores["lsd"],
-        "encode_s": round(took, 2),
-        "encode_s_per_s": round(took / clip.seconds, 3),
-    }
 
 
 def main() -> None:
     parser = report.parser(__doc__, "effort")
     parser.add_argument("--efforts", type=float, nargs="+", default=list(EFFORTS), help="efforts to try")
     args = parser.parse_args()
-    clips = [c for c in load_clips(args.corpus, 0.5 if args.quick else args.excerpt) if c.category in KBPS]
-    if args.quick:  # one clip of each category, one rate, two efforts of 20 steps
-        clips = [next(c for c in clips if c.category == category) for category in KBPS]
-    efforts = args.efforts[:2] if args.quick else args.efforts
     began = time.perf_counter()
+    clips = dev_clips(args)  # with --quick: one clip of each category, one rate, two efforts of 20 steps
     codec.encode(clips[0].audio[: clips[0].rate // 2], clips[0].rate, iterations=5)  # torch's start-up, untimed
+    efforts = args.efforts[:2] if args.quick else args.efforts
     rows = []
     for effort in efforts:
+        steps = {"iterations": 20} if args.quick else {"effort": effort}
         for clip in clips:
             rates = KBPS[clip.category][-1:] if args.quick else KBPS[clip.category]
-            rows += [scored(clip, effort, kbps, args.quick) for kbps in rates]
+            rows += [{"effort": effort} | scored(clip, {}, kbps, **steps) for kbps in rates]
         print(f"effort {effort}: done", flush=True)
     rows.sort(key=lambda r: (r["category"], r["kbps"], r["effort"]))
     lines = report.preamble("The fit's effort", "bench.effort", time.perf_counter() - began)
     report.write(rows, args.out, [*lines, *summary(rows, "effort"), "", *speeds(rows), "", *report.row_table(rows)])
 
 
-def speeds(rows: list[dict]) -> list[str]:
-    """Per category, rate and effort: encode seconds per audio second, mean and slowest clip."""
-    lines = ["| category | kbps | effort | encode s per audio s: mean | slowest clip |", "|---" * 5 + "|"]
-    for key, group in report.grouped(rows, ("category", "kbps", "effort")).items():
+def speeds(rows: list[dict], varied: str = "effort") -> list[str]:
+    """Per category, rate and `varied` value: encode seconds per audio second, mean and slowest clip."""
+    lines = [f"| category | kbps | {varied} | encode s per audio s: mean | slowest clip |", "|---" * 5 + "|"]
+    for key, group in report.grouped(rows, ("category", "kbps", varied)).items():
         times = [float(r["encode_s_per_s"]) for r in group]
         lines.append("| " + " | ".join((*map(str, key), f"{sum(times) / len(times):.2f}", f"{max(times):.2f}")) + " |")
     return lines

@@ -30,20 +30,28 @@ MUSIC_KBPS, MUSIC_SEEDS = (64,), (0,)
 SCORE = {"speech": "pesq_wb", "music": "zimtohrli_mos"}
 
 
-def scored(clip: Clip, changes: dict[str, object], kbps: int, seed: int, iterations: int | None) -> dict:
-    """One encode in the default spectral mode with `changes` to its fields, decoded and scored; the row names
-    the clip, rate and seed, not the changes (the caller adds what it varied)."""
+def scored(clip: Clip, changes: dict[str, object], kbps: int, **options: object) -> dict:
+    """One encode in the default spectral mode with `changes` to its fields and these EncodeOptions, decoded and
+    scored, timed in this process; the row names the clip, rate and seed, not the changes (the caller adds what it
+    varied)."""
     mode = dataclasses.replace(modes.get("spectral"), **changes)
     out = io.BytesIO()
     began = time.perf_counter()
-    options = EncodeOptions(bitrate=kbps * 1000, seed=seed, iterations=iterations)
-    encode_stream(clip.audio, clip.rate, out, options, mode=mode)
+    encode_stream(clip.audio, clip.rate, out, EncodeOptions(bitrate=kbps * 1000, **options), mode=mode)
     took = time.perf_counter() - began
     decoded = as_written(codec.decode(out.getvalue())[0])
     scores = metrics.score(clip.audio, decoded, clip.rate, clip.category == "speech", search_delay=False)
-    row = {"clip": clip.name, "category": clip.category, "kbps": kbps, "seed": seed}
+    row = {"clip": clip.name, "category": clip.category, "kbps": kbps, "seed": options.get("seed", 0)}
     score = {"score": scores[SCORE[clip.category]], "lsd": scores["lsd"], "encode_s": round(took, 2)}
     return row | score | {"encode_s_per_s": round(took / clip.seconds, 3)}
+
+
+def dev_clips(args: argparse.Namespace) -> list[Clip]:
+    """The speech and music clips a sweep codes (one of each with --quick)."""
+    clips = [c for c in load_clips(args.corpus, 0.5 if args.quick else args.excerpt) if c.category in SCORE]
+    if args.quick:
+        clips = [next(c for c in clips if c.category == category) for category in SCORE]
+    return clips
 
 
 def summary(rows: list[dict], varied: str = "weight") -> list[str]:
@@ -68,18 +76,18 @@ def sweep(
 ) -> tuple[list[dict], float]:
     """Every dev speech and music clip coded with the spectral mode's `fields` set to each of `values` (a row's
     `varied` column), at the rates and seeds `plan` gives each category; the rows sorted, and the seconds it took.
-    With --quick: one clip of each category, two values, 20 fit steps."""
-    clips = [c for c in load_clips(args.corpus, 0.5 if args.quick else args.excerpt) if c.category in SCORE]
-    if args.quick:
-        clips = [next(c for c in clips if c.category == category) for category in SCORE]
-    iterations = 20 if args.quick else args.iterations
+    With --quick: one clip of each category (dev_clips), two values, 20 fit steps."""
     began = time.perf_counter()
+    clips = dev_clips(args)
+    iterations = 20 if args.quick else args.iterations
     rows = []
     for value in values[:2] if args.quick else values:
         for clip in clips:
             rates, seeds = plan[clip.category]
             changes = dict.fromkeys(fields, value)
-            rows += [{varied: value} | scored(clip, changes, k, s, iterations) for k in rates for s in seeds]
+            rows += [
+                {varied: value} | scored(clip, changes, k, seed=s, iterations=iterations) for k in rates for s in seeds
+            ]
         print(f"{varied} {value}: done", flush=True)
     rows.sort(key=lambda r: (r["category"], r["kbps"], r[varied]))
     return rows, time.perf_counter() - began

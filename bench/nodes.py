@@ -11,22 +11,12 @@ LSD beside both, each decode as the 16-bit PCM that `ddcodec decode` writes; enc
 beside them (one encode at a time).
 """
 
-import numpy as np
-
 from bench import report
+from bench.effort import speeds
 from bench.loudness import summary, sweep
 
 QS = (0, 8, 16, 32)
 PLAN = {"speech": ((6, 12, 24), (0,)), "music": ((64,), (0,))}
-
-
-def speed(rows: list[dict]) -> list[str]:
-    """Per category, rate and q: encode seconds per audio second, mean and slowest clip."""
-    lines = ["| category | kbps | q | encode s per audio s: mean | slowest clip |", "|---" * 5 + "|"]
-    for (category, kbps, q), group in report.grouped(rows, ("category", "kbps", "q")).items():
-        times = [r["encode_s_per_s"] for r in group]
-        lines.append(f"| {category} | {kbps} | {q} | {np.mean(times):.2f} | {max(times):.2f} |")
-    return lines
 
 
 def main() -> None:
@@ -35,7 +25,7 @@ def main() -> None:
     args = parser.parse_args()
     rows, took = sweep(args, args.qs, ("frequency_q", "multichannel_frequency_q"), "q", PLAN)
     lines = report.preamble("Frequency nodes (format version 8)", "bench.nodes", took)
-    report.write(rows, args.out, lines + summary(rows, "q") + ["", *speed(rows), "", *report.row_table(rows)])
+    report.write(rows, args.out, lines + summary(rows, "q") + ["", *speeds(rows, "q"), "", *report.row_table(rows)])
 
 
 if __name__ == "__main__":
