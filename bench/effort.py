@@ -11,7 +11,6 @@ a time, in this process, after one untimed encode for torch's start-up.
 
 import time
 
-import codec
 from bench import report
 from bench.loudness import dev_clips, scored, summary
 
@@ -25,7 +24,6 @@ def main() -> None:
     args = parser.parse_args()
     began = time.perf_counter()
     clips = dev_clips(args)  # with --quick: one clip of each category, one rate, two efforts of 20 steps
-    codec.encode(clips[0].audio[: clips[0].rate // 2], clips[0].rate, iterations=5)  # torch's start-up, untimed
     efforts = args.efforts[:2] if args.quick else args.efforts
     rows = []
     for effort in efforts:

@@ -47,10 +47,12 @@ def scored(clip: Clip, changes: dict[str, object], kbps: int, **options: object)
 
 
 def dev_clips(args: argparse.Namespace) -> list[Clip]:
-    """The speech and music clips a sweep codes (one of each with --quick)."""
+    """The speech and music clips a sweep codes (one of each with --quick), after one untimed encode that pays
+    torch's start-up, so the first timed encode is not slower than the rest."""
     clips = [c for c in load_clips(args.corpus, 0.5 if args.quick else args.excerpt) if c.category in SCORE]
     if args.quick:
         clips = [next(c for c in clips if c.category == category) for category in SCORE]
+    codec.encode(clips[0].audio[: clips[0].rate // 2], clips[0].rate, iterations=5)
     return clips
 
 
