@@ -241,8 +241,8 @@ class Header:
 
     @property
     def network_rows(self) -> int:
-        """Rows of each network's output layer: `rows`, or channels x K frequency nodes (§11)."""
-        return self.nodes.rows if self.frequency_q else self.rows
+        """Rows of each network's output layer: channels x K frequency nodes (§11), `rows` for frequency_q 0."""
+        return self.nodes.rows
 
     @property
     def positions(self) -> int:

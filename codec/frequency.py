@@ -50,11 +50,15 @@ class Nodes:
         return np.clip(np.searchsorted(nodes, np.arange(self.bins), side="right") - 1, 0, len(nodes) - 2)
 
     @functools.cached_property
+    def right(self) -> np.ndarray:
+        """(bins,) the node k + 1 each bin is interpolated toward."""
+        return self.left + 1
+
+    @functools.cached_property
     def weight(self) -> np.ndarray:
         """(bins,) float64: w_b = (b - p_k) / (p_{k+1} - p_k), how far bin b lies from node k toward node k + 1."""
         nodes = np.array(positions(self.bins, self.q), np.float64)
-        k = self.left
-        return (np.arange(self.bins) - nodes[k]) / (nodes[k + 1] - nodes[k])
+        return (np.arange(self.bins) - nodes[self.left]) / (nodes[self.right] - nodes[self.left])
 
     def spread(self, values: np.ndarray) -> np.ndarray:
         """(n, channels x K, L) node values -> (n, channels x bins, L): y_b = v_k + w_b (v_{k+1} - v_k)."""
@@ -62,7 +66,7 @@ class Nodes:
             return values
         n, _, length = values.shape
         nodes = values.reshape(n, self.channels, self.count, length)
-        low, high = nodes[:, :, self.left], nodes[:, :, self.left + 1]
+        low, high = nodes[:, :, self.left], nodes[:, :, self.right]
         high -= low
         high *= self.weight[:, None]
         high += low
