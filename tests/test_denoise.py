@@ -14,6 +14,7 @@ import codec
 from codec import bitstream, modes
 from codec.encoder import denoise, pipeline
 from codec.encoder.segments import SegmentBatch
+from codec.frequency import Nodes
 from codec.metrics import lsd
 from codec.modes.ladder import Shape
 from codec.options import EncodeOptions
@@ -85,7 +86,8 @@ def test_steady_mains_hum_is_still_noise(hz):
     assert estimate.snr_db < 12.0 and estimate.weight == denoise.MAX_WEIGHT  # a steady tone reads ~3 dB low
 
 
-def test_the_fused_loss_has_the_gradient_of_its_formula():
+@pytest.mark.parametrize("q", [0, 1])  # every bin a node, or 5 nodes spread over the 6 bins
+def test_the_fused_loss_has_the_gradient_of_its_formula(q):
     rng = np.random.default_rng(0)
     segments, rows, length = 2, 6, 32
     target = rng.standard_normal((segments, rows, length)).astype(np.float32)
@@ -93,20 +95,22 @@ def test_the_fused_loss_has_the_gradient_of_its_formula():
     batch = SegmentBatch(0, target, np.ones((segments, length), np.float32), scale, offset)
     noise = denoise.NoiseEstimate(rng.uniform(0.001, 0.01, rows), 5.0, 1.5)
     shape = Shape(4, 1, length, 0, synthesis=8)
-    error = denoise.NoiseAwareError(batch, noise, shape, iterations=10, device="cpu")
-    target, mask = torch.from_numpy(target), torch.ones(segments, 1, length)
-    out = torch.tensor(rng.standard_normal((segments, rows, length)), dtype=torch.float64, requires_grad=True)
-    fused = error(out.float(), target, mask, 9)
+    nodes = Nodes(1, rows, q)
+    error = denoise.NoiseAwareError(batch, noise, shape, iterations=10, device="cpu", nodes=nodes)
+    out = torch.tensor(rng.standard_normal((segments, nodes.rows, length)), dtype=torch.float64, requires_grad=True)
+    fused = error(out.float(), 9)
 
-    y = out * error.sc.double() + error.off.double()
+    nodes_to_bins = torch.tensor(nodes.spread(np.eye(nodes.rows)[None])[0])  # (bins, K): column k is node k's share
+    spread = torch.einsum("bk,skl->sbl", nodes_to_bins, out)
+    y = spread * error.sc.double() + error.off.double()
     s = torch.relu(torch.exp(torch.clamp(y, max=error.ln_n)) - error.eps)
     model = torch.log(torch.sqrt(s.square() + error.pn.double()) + error.eps)
     t = error.log_mag.double()
     formula = (((model - t) / error.sc.double()).square()).sum()
-    formula = formula + denoise.FLOOR_PULL * (out - error.floor.double()).square().sum()
+    formula = formula + denoise.FLOOR_PULL * (spread - error.floor.double()).square().sum()
     assert fused.item() == pytest.approx(formula.item(), rel=1e-4)
     leaf = out.detach().float().requires_grad_()
-    error(leaf, target, mask, 9).backward()
+    error(leaf, 9).backward()
     (expected,) = torch.autograd.grad(formula, out)
     assert torch.allclose(leaf.grad.double(), expected, rtol=1e-3, atol=1e-4)
 

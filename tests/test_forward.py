@@ -7,7 +7,8 @@ import torch.nn.functional as F
 
 from codec.decoder import forward as np_forward
 from codec.encoder import fit as torch_fit
-from codec.encoder.loss import weighted_squared_error
+from codec.encoder.loss import SquaredError
+from codec.frequency import Nodes
 from codec.layout import input_length, tensor_shapes
 from codec.noise import input_noise
 
@@ -35,16 +36,28 @@ def test_numpy_forward_matches_torch_within_1e5(width, depth, channels, length):
     np.testing.assert_allclose(got.numpy(), expected, atol=1e-5, rtol=0)
 
 
-@pytest.mark.parametrize("weight_shape", [(2, 3, 5), (2, 1, 5)])  # per value, or the mask's (S, 1, L)
-def test_the_fused_squared_error_has_the_plain_formula_s_value_and_gradient(weight_shape):
-    rng = np.random.default_rng(0)
-    output = torch.tensor(rng.normal(size=(2, 3, 5)), requires_grad=True)
-    plain = output.detach().clone().requires_grad_()
-    target, weight = torch.tensor(rng.normal(size=(2, 3, 5))), torch.tensor(rng.uniform(size=weight_shape))
-    fused = weighted_squared_error(output, target, weight)
-    expected = ((plain - target).square() * weight).sum()
-    (3 * fused).backward()
+@pytest.mark.parametrize(("channels", "bins", "q"), [(1, 9, 0), (1, 257, 16), (2, 129, 5), (3, 40, 2)])
+@pytest.mark.parametrize("per_value", [True, False])  # a weight per value, or the mask's (S, 1, L)
+def test_the_error_at_the_nodes_is_the_squared_error_over_the_spread_bins_in_value_and_gradient(
+    channels, bins, q, per_value
+):
+    nodes = Nodes(channels, bins, q)
+    rng = np.random.default_rng(bins + q)
+    output = torch.tensor(rng.normal(size=(2, nodes.rows, 6)), requires_grad=True)
+    spread = output.detach().clone().requires_grad_()
+    target = torch.tensor(rng.normal(size=(2, channels * bins, 6)))
+    weight = torch.tensor(rng.uniform(size=(2, channels * bins if per_value else 1, 6)))
+    error = SquaredError(target, weight, nodes)(output, 0)
+    matrix = np.eye(bins)  # S: bin b = (1 - t_b) node k_b + t_b node k_b + 1, written out densely
+    if q:
+        matrix = np.zeros((bins, nodes.count))
+        matrix[np.arange(bins), nodes.left] = 1 - nodes.weight
+        matrix[np.arange(bins), nodes.right] = nodes.weight
+    per_channel = spread.reshape(2, channels, nodes.count, 6)
+    over_bins = torch.einsum("bk,sckl->scbl", torch.from_numpy(matrix), per_channel).reshape(target.shape)
+    expected = ((over_bins - target).square() * weight).sum()
+    (3 * error).backward()
     (3 * expected).backward()
-    assert torch.allclose(fused, expected) and torch.allclose(output.grad, plain.grad)
+    assert torch.allclose(error, expected, rtol=1e-10) and torch.allclose(output.grad, spread.grad, rtol=1e-10)
     with pytest.raises(ValueError, match="data, not parameters"):
-        weighted_squared_error(output, target.requires_grad_(), weight)
+        SquaredError(target.requires_grad_(), weight, nodes)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from codec.encoder.fit import spreader
+from codec.encoder.loss import spreader
 from codec.frequency import Nodes, positions
 
 

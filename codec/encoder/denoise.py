@@ -26,7 +26,9 @@ import torch
 from scipy import ndimage
 
 from codec import spectrum
+from codec.encoder.loss import SquaredError, as_tensor, spreader
 from codec.encoder.segments import SegmentBatch
+from codec.frequency import Nodes
 from codec.modes.ladder import Shape
 
 NOISE_QUANTILE = 0.1
@@ -106,8 +108,8 @@ def estimate(log_magnitudes: np.ndarray, shape: Shape, channels: int) -> NoiseEs
 class NoiseAwareError:
     """The fit error of one batch of spectral segments with the noise explained away.
 
-    Called as error(output, target, weight, step) like codec.modes.base.squared_error; output and
-    target are standardized (S, rows, L), so Y = output * scale + offset is the log-magnitude. `weight`
+    Called as error(output, step) like Mode.fit_error's, on the output layer's values at `nodes`; the target is
+    standardized (S, rows, L), so Y = spread output * scale + offset is the log-magnitude. `weight`
     (Mode.fit_weight; None: the mask) weighs each cell's error in both phases, as in the plain fit.
     """
 
@@ -119,30 +121,31 @@ class NoiseAwareError:
         iterations: int,
         device: str,
         weight: np.ndarray | None = None,
+        *,
+        nodes: Nodes,
     ) -> None:
-        def tensor(a: np.ndarray) -> torch.Tensor:
-            return torch.as_tensor(np.asarray(a, np.float32), device=device)
-
-        self.sc = tensor(np.where(batch.scale > 0, batch.scale, 1.0))[:, None, None]
-        self.off = tensor(batch.offset)[:, None, None]
-        self.pn = tensor(noise.weight * noise.power)[None, :, None] + 1e-20
+        self.sc = as_tensor(np.where(batch.scale > 0, batch.scale, 1.0), device)[:, None, None]
+        self.off = as_tensor(batch.offset, device)[:, None, None]
+        self.pn = as_tensor(noise.weight * noise.power, device)[None, :, None] + 1e-20
         n_fft = 1 << shape.synthesis
         self.eps, self.ln_n = n_fft * spectrum.LOG_FLOOR, math.log(n_fft)
         self.switch = int(WARM_UP * iterations)
         self.floor = (torch.log(torch.sqrt(GAIN_FLOOR**2 * self.pn) + self.eps) - self.off) / self.sc
-        mask = tensor(batch.mask)[:, None, :]
-        self.log_mag = tensor(batch.target) * self.sc + self.off  # T: the input's log-magnitudes
+        mask = as_tensor(batch.mask, device)[:, None, :]
+        self.log_mag = as_tensor(batch.target, device) * self.sc + self.off  # T: the input's log-magnitudes
         x = torch.exp(self.log_mag) - self.eps
         gain = torch.sqrt((1 - self.pn / x.square().clamp_min(1e-30)).clamp_min(GAIN_FLOOR**2))
-        self.warm = (torch.log(gain * x + self.eps) - self.off) / self.sc * mask  # power-subtracted target
-        weighed = mask if weight is None else tensor(weight)  # Mode.fit_weight: what each cell's error counts
+        warm = (torch.log(gain * x + self.eps) - self.off) / self.sc * mask  # power-subtracted target
+        weighed = mask if weight is None else as_tensor(weight, device)  # Mode.fit_weight: what each cell counts
+        self.warm = SquaredError(warm, weighed, nodes)
+        self.spread = spreader(nodes, torch.device(device)) or (lambda values: values)
         self.weight = (weighed / self.sc.square()).expand_as(self.log_mag).contiguous()
         self.mask = mask.expand_as(self.log_mag).contiguous()
 
-    def __call__(self, output: torch.Tensor, target: torch.Tensor, weight: torch.Tensor, step: int) -> torch.Tensor:
+    def __call__(self, output: torch.Tensor, step: int) -> torch.Tensor:
         if step < self.switch:
-            return ((output - self.warm).square() * weight).sum()
-        return _NoiseAwareLoss.apply(output, self)
+            return self.warm(output, step)
+        return _NoiseAwareLoss.apply(self.spread(output), self)
 
 
 class _NoiseAwareLoss(torch.autograd.Function):

@@ -9,18 +9,16 @@ The forward pass must match codec/decoder/forward.py (formats/ddc.md, "Forward p
 
 import contextlib
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from codec.frequency import Nodes
 from codec.layout import NORM_EPS, input_length
 from codec.modes.base import FitConfig
 from codec.noise import input_noise
 
-FitError = Callable[[Any, Any, Any, int], Any]  # (output, target, weight, step) -> summed error (Mode.fit_error)
+FitError = Callable[[torch.Tensor, int], torch.Tensor]  # (output layer values, step) -> summed error (Mode.fit_error)
 
 
 def resolve_device(device: str) -> str:
@@ -57,31 +55,9 @@ def channel_norm(x: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor) -> t
     return F.instance_norm(x, eps=NORM_EPS) * scale[..., None] + shift[..., None]
 
 
-def spreader(nodes: Nodes, device: torch.device) -> Callable[[torch.Tensor], torch.Tensor] | None:
-    """formats/ddc.md §11 in torch, (S, channels x K, L) node values -> (S, channels x bins, L); None for q = 0."""
-    if not nodes.q:
-        return None
-    left, right = (torch.from_numpy(index).to(device) for index in (nodes.left, nodes.right))
-    weight = torch.from_numpy(nodes.weight).float().to(device)[:, None]
-
-    def spread(values: torch.Tensor) -> torch.Tensor:  # index_select: 4x faster than indexing, backward included
-        segments, _, length = values.shape
-        by_node = values.reshape(segments, nodes.channels, nodes.count, length)
-        low = torch.index_select(by_node, 2, left)
-        high = torch.index_select(by_node, 2, right)
-        return (low + weight * (high - low)).reshape(segments, -1, length)
-
-    return spread
-
-
-def forward(
-    weights: list[torch.Tensor],
-    z: torch.Tensor,
-    depth: int,
-    spread: Callable[[torch.Tensor], torch.Tensor] | None = None,
-) -> torch.Tensor:
-    """Run S networks at once. weights in bitstream order, each (S, *shape); z: (k, n0). Returns (S, C, L), with
-    the output layer's rows spread over C rows by `spread` (spreader) if given."""
+def forward(weights: list[torch.Tensor], z: torch.Tensor, depth: int) -> torch.Tensor:
+    """Run S networks at once. weights in bitstream order, each (S, *shape); z: (k, n0). Returns the output
+    layer's (S, rows, L): the values at the frequency nodes (formats/ddc.md §11), not yet spread over the bins."""
     x = z.expand(weights[0].shape[0], *z.shape)
     for i in range(depth):
         mix, scale, shift = weights[3 * i : 3 * i + 3]
@@ -89,8 +65,7 @@ def forward(
         if i < depth - 1:
             x = upsample_linear(x)
     out_mix, out_bias = weights[-2:]
-    out = out_mix @ x + out_bias[..., None]
-    return out if spread is None else spread(out)
+    return out_mix @ x + out_bias[..., None]
 
 
 def init_weights(segments: int, width: int, depth: int, channels: int, gen: torch.Generator) -> list[torch.Tensor]:
@@ -114,39 +89,34 @@ def fit_networks(
     config: FitConfig,
     error: FitError,
     progress: Callable[[int, float], None] | None = None,
-    weight: np.ndarray | None = None,
     *,
-    nodes: Nodes,
+    rows: int,
 ) -> list[np.ndarray]:
     """Fit one network per segment to `target`.
 
     target: (S, C, L) float, already scaled to unit RMS per segment.
     mask: (S, L) with 1 where a sample counts in the loss, 0 for padding.
-    error: the mode's fit error, summed over valid positions; normalized here by the target's energy.
+    error: the error to minimize, bound to this target (Mode.fit_error, codec/encoder/denoise.py), called as
+        error(output, step) on the output layer's (S, rows, L) values; normalized here by the target's energy.
     progress: called as progress(step, relative_error) every few steps: the error over the target's energy.
-    weight: what the error weighs each value by (Mode.fit_weight), broadcastable to target; None: the mask.
-    nodes: what the output layer writes (formats/ddc.md §11), spread over target's rows; q = 0: the rows themselves.
+    rows: the output layer's rows, channels x the frequency nodes (formats/ddc.md §11), C where every bin is one.
     Returns the float32 weights in bitstream order, each (S, *shape).
     """
     device = torch.device(config.device)
     segments, _, length = target.shape
     gen = torch.Generator().manual_seed(seed)
-    weights = [w.to(device).requires_grad_() for w in init_weights(segments, width, depth, nodes.rows, gen)]
-    spread = spreader(nodes, device)
+    weights = [w.to(device).requires_grad_() for w in init_weights(segments, width, depth, rows, gen)]
     z = torch.from_numpy(input_noise(seed, width, input_length(length, depth))).float().to(device)
-    y = torch.from_numpy(target).float().to(device)
-    m = torch.from_numpy(mask).float().to(device)[:, None, :]
-    w = m if weight is None else torch.from_numpy(np.asarray(weight, np.float32)).to(device)
-    energy = (y.square() * m).sum().clamp_min(1e-12)
+    energy = max(float(np.einsum("scl,scl,sl->", target, target, mask, dtype=np.float64)), 1e-12)
 
     opt = torch.optim.Adam(weights, lr=config.lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, config.iterations, eta_min=config.lr * config.lr_floor)
     for step in range(config.iterations):
-        err = error(forward(weights, z, depth, spread), y, w, step)
+        err = error(forward(weights, z, depth), step)
         opt.zero_grad(set_to_none=True)
         (err / energy).backward()
         opt.step()
         sched.step()
         if progress is not None and (step % 25 == 0 or step == config.iterations - 1):
-            progress(step + 1, err.item() / energy.item())
+            progress(step + 1, err.item() / energy)
     return [w.detach().cpu().numpy() for w in weights]

@@ -121,13 +121,14 @@ def _fit(
 
         weight = mode.fit_weight(batch.target, batch.mask)
         fit = functools.partial(
-            fit_networks, batch.target, batch.mask, shape.width, shape.depth, seed, config, nodes=nodes
+            fit_networks, batch.target, batch.mask, shape.width, shape.depth, seed, config, rows=nodes.rows
         )
+        plain = functools.partial(mode.fit_error, batch.target, weight, nodes, config.device)
         noisy = noise is not None and noise.applied
-        fitted = fit(denoise.NoiseAwareError(batch, noise, shape, config.iterations, config.device, weight) if noisy
-                     else mode.fit_error, report, weight)  # fmt: skip
+        args = (batch, noise, shape, config.iterations, config.device, weight)
+        fitted = fit(denoise.NoiseAwareError(*args, nodes=nodes) if noisy else plain(), report)
         if noisy and not all(np.isfinite(w).all() for w in fitted):
-            denoised, fitted = False, fit(mode.fit_error, report, weight)
+            denoised, fitted = False, fit(plain(), report)
         parts.append(batch.fold_gain(fitted, mode.silent_bias))
     return [np.concatenate(tensors) for tensors in zip(*parts, strict=True)], denoised
 

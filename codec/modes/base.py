@@ -6,7 +6,7 @@ its segments are laid out for a bitrate, and the decoder's synthesis. The encode
 decoder, CLI, `info` and the benchmarks read the table in codec/modes/__init__.py
 and never test a mode's name.
 
-Importing this never imports torch: the fit error is written with tensor methods only.
+Importing this never imports torch: the fit error imports it when a fit asks for one.
 """
 
 import abc
@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from codec.bitstream import LEGACY_PHASE, Header, PhaseSearch
+from codec.frequency import Nodes
 from codec.modes.ladder import Shape
 
 MAX_BITS_PER_SAMPLE = 16  # no mode spends more than 16-bit PCM (the format's caps assume so)
@@ -39,15 +40,6 @@ class FitConfig:
         """Fit steps for networks that output `rows` values a position, `effort` times the default."""
         default = self.light_iterations if rows <= self.light_rows else self.iterations
         return max(1, round(default * effort))
-
-
-def squared_error(output: Any, target: Any, weight: Any, step: int) -> Any:
-    """Weighted summed squared error, sum(weight * (output - target)**2); tensors (S, rows, L), weight
-    broadcastable to them (zero on padding); the same at every step. Computed by codec/encoder/loss.py (torch is
-    already loaded by whoever has tensors to pass)."""
-    from codec.encoder.loss import weighted_squared_error
-
-    return weighted_squared_error(output, target, weight)
 
 
 class Mode(abc.ABC):
@@ -103,9 +95,14 @@ class Mode(abc.ABC):
         over each segment's valid values: here the mask (S, 1, L), every value alike."""
         return mask[:, None, :]
 
-    def fit_error(self, output: Any, target: Any, weight: Any, step: int) -> Any:
-        """The error the fit minimizes at `step` (torch tensors), `weight` as fit_weight gives it."""
-        return squared_error(output, target, weight, step)
+    def fit_error(self, target: np.ndarray, weight: np.ndarray, nodes: Nodes, device: str) -> Any:
+        """The error the fit minimizes, bound to one batch's standardized target (S, rows, L) and its weight
+        (fit_weight): a callable error(output, step) on the output layer's torch values at `nodes` (fit_networks).
+        Here the weighted squared error over the bins, computed at the nodes (codec/encoder/loss.py, which loads
+        torch: whoever fits has it)."""
+        from codec.encoder.loss import SquaredError, as_tensor
+
+        return SquaredError(as_tensor(target, device), as_tensor(weight, device), nodes)
 
     def values_per_segment(self, header: Header) -> int:
         """Float64 values the decoder holds per segment of a run (sizes its runs to bound memory)."""
