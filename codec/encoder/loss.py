@@ -68,7 +68,8 @@ class _QuadraticError(torch.autograd.Function):
     def forward(ctx: Any, output: torch.Tensor, error: SquaredError) -> torch.Tensor:
         with torch.no_grad():
             r = error.residual(output)
-            value = torch.dot(output.flatten(), (r - error.linear.reshape(r.shape)).flatten()) + error.constant
+            o = output.flatten()
+            value = torch.dot(o, r.flatten()) - torch.dot(o, error.linear.flatten()) + error.constant
         ctx.save_for_backward(r)
         return value
 
