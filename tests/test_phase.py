@@ -108,6 +108,22 @@ def test_share_gives_every_channel_the_phase_of_their_sum_and_phase_0_where_they
     np.testing.assert_allclose(out[:, 0, 2], 2 * np.exp(1j * np.pi / 4) * np.ones(2))
 
 
+@pytest.mark.parametrize("iterations", [1, 3])
+def test_without_slack_the_channels_search_as_their_sum_does_channel_by_channel(speech, iterations):
+    """refine projects the summed channel once an iteration; §7 step 3 as written projects every channel."""
+    y = np.concatenate([speech, speech - 1.5, speech[:, :, ::-1]]).astype(np.float64)  # 3 unlike channels
+    mag = spectrum.magnitude(y, N)
+    start = mag * np.exp(1j * np.random.default_rng(1).uniform(0, 2 * np.pi, y.shape[1:]))
+    x, previous = start.copy(), np.zeros_like(start)
+    for _ in range(iterations):  # the spec's loop, in binary64
+        projected = spectrum.stft(spectrum.istft(x, N), N)
+        total = (projected + griffin_lim.MOMENTUM * (projected - previous)).sum(axis=0)
+        unit = np.where(total == 0, 1, total / np.where(total == 0, 1, np.abs(total)))
+        x, previous = mag * unit, projected
+    got = griffin_lim.refine(start.copy(), mag, N, iterations, 1)
+    np.testing.assert_allclose(got, x, rtol=0, atol=1e-9 * np.abs(x).max())
+
+
 def test_the_registry_matches_the_header_bounds():
     bounds = {name: (low, high) for name, _, low, high in V5_FIELDS}
     assert bounds["phase"] == (0, max(phase.STARTS)) and sorted(phase.STARTS) == list(range(len(phase.STARTS)))

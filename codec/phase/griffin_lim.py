@@ -10,6 +10,24 @@ from codec import spectrum
 MOMENTUM = 0.99
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _normalize(re: np.ndarray, im: np.ndarray) -> None:
+    """In place: (re, im) / |(re, im)| bin by bin, (1, 0) where that is 0."""
+    zero, one = re.dtype.type(0.0), re.dtype.type(1.0)
+    for b in range(len(re)):
+        size = np.sqrt(re[b] * re[b] + im[b] * im[b])
+        inverse = one / size if size != zero else zero
+        re[b] = re[b] * inverse if size != zero else one
+        im[b] = im[b] * inverse
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _scaled(re: np.ndarray, im: np.ndarray, mag: np.ndarray, out: np.ndarray, c: int, t: int) -> None:
+    """out[c, t] = mag[c, t] (re + i im), bin by bin (indices, not views: a view a call costs more than the loop)."""
+    for b in range(len(re)):
+        out[c, t, b] = complex(mag[c, t, b] * re[b], mag[c, t, b] * im[b])
+
+
 @numba.njit(cache=True, nogil=True)
 def _step(
     projected: np.ndarray, previous: np.ndarray, mag: np.ndarray, momentum: float, slack: float, out: np.ndarray
@@ -22,7 +40,7 @@ def _step(
     outside the bin loops: the loops vectorize (a complex abs() and a test per bin made this step 13x slower)."""
     channels, frames, bins = projected.shape
     real = mag.dtype.type
-    low, high, zero, one = real(math.exp(-slack)), real(math.exp(slack)), real(0.0), real(1.0)
+    low, high, zero = real(math.exp(-slack)), real(math.exp(slack)), real(0.0)
     re = np.empty(bins, mag.dtype)
     im = np.empty(bins, mag.dtype)
     for t in range(frames):
@@ -33,11 +51,7 @@ def _step(
                 p, q = projected[c, t, b], previous[c, t, b]
                 re[b] += (p.real - q.real) * momentum + p.real
                 im[b] += (p.imag - q.imag) * momentum + p.imag
-        for b in range(bins):
-            size = np.sqrt(re[b] * re[b] + im[b] * im[b])
-            inverse = one / size if size != zero else zero
-            re[b] = re[b] * inverse if size != zero else one
-            im[b] = im[b] * inverse
+        _normalize(re, im)
         for c in range(channels):
             if slack > 0:
                 for b in range(bins):
@@ -45,8 +59,21 @@ def _step(
                     size = min(max(np.sqrt(p.real * p.real + p.imag * p.imag), size * low), size * high)
                     out[c, t, b] = complex(size * re[b], size * im[b])
             else:
-                for b in range(bins):
-                    out[c, t, b] = complex(mag[c, t, b] * re[b], mag[c, t, b] * im[b])
+                _scaled(re, im, mag, out, c, t)
+
+
+@numba.njit(cache=True, nogil=True)
+def _spread(total: np.ndarray, mag: np.ndarray, out: np.ndarray) -> None:
+    """out[c] = mag[c] total / |total| (a factor 1 where total is 0): total (F, B), mag and out (C, F, B)."""
+    channels, frames, bins = mag.shape
+    re = np.empty(bins, mag.dtype)
+    im = np.empty(bins, mag.dtype)
+    for t in range(frames):
+        re[:] = total[t].real
+        im[:] = total[t].imag
+        _normalize(re, im)
+        for c in range(channels):
+            _scaled(re, im, mag, out, c, t)
 
 
 def share(z: np.ndarray, mag: np.ndarray) -> np.ndarray:
@@ -63,6 +90,16 @@ def refine(x: np.ndarray, mag: np.ndarray, n_fft: int, iterations: int, workers:
     project each channel onto consistent spectrograms, extrapolate, SHARE, each magnitude within `slack`
     natural-log units of `mag` (0: exactly `mag`, the classic algorithm). Works in x's precision,
     in two complex buffers and the projection: a segment's search holds about 6 arrays of its size."""
+    if slack == 0 and len(x) > 1 and iterations:
+        # STFT(ISTFT(.)) is linear and SHARE reads only the channels' sum, so with A = M the search is the same
+        # one-channel search on the summed magnitudes from the summed frames (§7 step 3): one projection an
+        # iteration instead of one a channel. Each channel then takes its magnitude and the sum's phase.
+        frames, magnitudes = x[:1].copy(), mag[:1].copy()
+        for c in range(1, len(x)):
+            frames += x[c : c + 1]
+            magnitudes += mag[c : c + 1]
+        _spread(refine(frames, magnitudes, n_fft, iterations, workers)[0], mag, x)
+        return x
     previous = np.zeros_like(x)
     momentum = x.real.dtype.type(MOMENTUM)  # the target in x's precision
     for _ in range(iterations):
