@@ -66,7 +66,7 @@ class Nodes:
             return values
         n, _, length = values.shape
         nodes = values.reshape(n, self.channels, self.count, length)
-        low, high = nodes[:, :, self.left], nodes[:, :, self.right]
+        low, high = np.take(nodes, self.left, axis=2), np.take(nodes, self.right, axis=2)  # contiguous: 1.5x
         high -= low
         high *= self.weight[:, None]
         high += low
