@@ -4,7 +4,7 @@ frequency, and fixed linear interpolation spreads them over the N/2 + 1 bins.
 Nodes lie a bin apart up to bin 2q, then floor(p / q) bins apart: a constant-Q grid above that, where one node per
 bin would spend output weights on detail listeners do not hear. The output layer then holds K x width weights
 instead of (N/2 + 1) x width, and the weights it frees widen the network. Shared by the encoder (which fits
-through the interpolation) and the decoder; numpy only.
+through the interpolation) and the decoder.
 """
 
 import functools
@@ -64,10 +64,8 @@ class Nodes:
         """(n, channels x K, L) node values -> (n, channels x bins, L): y_b = v_k + w_b (v_{k+1} - v_k)."""
         if self.q == 0:
             return values
+        from codec import spread_nodes  # compiled by numba, which `import codec` does not load
+
         n, _, length = values.shape
-        nodes = values.reshape(n, self.channels, self.count, length)
-        low, high = np.take(nodes, self.left, axis=2), np.take(nodes, self.right, axis=2)  # contiguous: 1.5x
-        high -= low
-        high *= self.weight[:, None]
-        high += low
-        return high.reshape(n, self.channels * self.bins, length)
+        nodes = np.ascontiguousarray(values).reshape(n, self.channels, self.count, length)
+        return spread_nodes.spread(nodes, self.left, self.weight).reshape(n, self.channels * self.bins, length)
