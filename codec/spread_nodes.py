@@ -2,7 +2,8 @@
 
 A module of its own so that numba (about 0.5 s to load) is imported only where a spectral file with frequency nodes
 is decoded, as codec/phase's kernels are. One pass over the output: numpy's two gathers and three in-place passes
-over bin-sized arrays took 20 times as long (4.5 against 0.23 ms for a 1022-frame stereo segment).
+over bin-sized arrays took 4.5 ms against 0.23 for a 1022-frame stereo segment in a loop, and 3.6 times as long
+within whole decodes of the dev music (198 against 55 ms over 24 decodes).
 """
 
 import numba

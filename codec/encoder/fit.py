@@ -109,7 +109,7 @@ def fit_networks(
     z = torch.from_numpy(input_noise(seed, width, input_length(length, depth))).float().to(device)
     energy = max(float(np.einsum("scl,scl,sl->", target, target, mask, dtype=np.float64)), 1e-12)
 
-    opt = torch.optim.Adam(weights, lr=config.lr, fused=True)  # one kernel for all tensors: 3x foreach's speed on CPU
+    opt = torch.optim.Adam(weights, lr=config.lr, fused=True)  # one kernel for all tensors: 3x the default on CPU
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, config.iterations, eta_min=config.lr * config.lr_floor)
     for step in range(config.iterations):
         err = error(forward(weights, z, depth), step)

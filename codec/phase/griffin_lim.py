@@ -63,7 +63,7 @@ def _step(
 
 
 @numba.njit(cache=True, nogil=True)
-def _spread(total: np.ndarray, mag: np.ndarray, out: np.ndarray) -> None:
+def _take_phase(total: np.ndarray, mag: np.ndarray, out: np.ndarray) -> None:
     """out[c] = mag[c] total / |total| (a factor 1 where total is 0): total (F, B), mag and out (C, F, B)."""
     channels, frames, bins = mag.shape
     re = np.empty(bins, mag.dtype)
@@ -98,7 +98,7 @@ def refine(x: np.ndarray, mag: np.ndarray, n_fft: int, iterations: int, workers:
         for c in range(1, len(x)):
             frames += x[c : c + 1]
             magnitudes += mag[c : c + 1]
-        _spread(refine(frames, magnitudes, n_fft, iterations, workers)[0], mag, x)
+        _take_phase(refine(frames, magnitudes, n_fft, iterations, workers)[0], mag, x)
         return x
     previous = np.zeros_like(x)
     momentum = x.real.dtype.type(MOMENTUM)  # the target in x's precision
