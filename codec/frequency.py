@@ -67,5 +67,5 @@ class Nodes:
         from codec import spread_nodes  # compiled by numba, which `import codec` does not load
 
         n, _, length = values.shape
-        nodes = np.ascontiguousarray(values).reshape(n, self.channels, self.count, length)
+        nodes = values.reshape(n, self.channels, self.count, length)
         return spread_nodes.spread(nodes, self.left, self.weight).reshape(n, self.channels * self.bins, length)

@@ -22,7 +22,7 @@ def spread(nodes: np.ndarray, left: np.ndarray, weight: np.ndarray) -> np.ndarra
             for b in range(bins):
                 k, w = left[b], weight[b]
                 for t in range(length):
-                    out[i, c, b, t] = (nodes[i, c, k + 1, t] - nodes[i, c, k, t]) * w
-                for t in range(length):
-                    out[i, c, b, t] += nodes[i, c, k, t]
+                    low = nodes[i, c, k, t]
+                    out[i, c, b, t] = (nodes[i, c, k + 1, t] - low) * w  # stored, so rounded as numpy rounds it
+                    out[i, c, b, t] += low
     return out

@@ -64,7 +64,8 @@ def _step(
 
 @numba.njit(cache=True, nogil=True)
 def _take_phase(total: np.ndarray, mag: np.ndarray, out: np.ndarray) -> None:
-    """out[c] = mag[c] total / |total| (a factor 1 where total is 0): total (F, B), mag and out (C, F, B)."""
+    """SHARE with A = mag, given the channels' sum: out[c] = mag[c] total / |total| (a factor 1 where total is 0),
+    total (F, B), mag and out (C, F, B); `out` may be the frames `total` was summed from."""
     channels, frames, bins = mag.shape
     re = np.empty(bins, mag.dtype)
     im = np.empty(bins, mag.dtype)
@@ -81,7 +82,7 @@ def share(z: np.ndarray, mag: np.ndarray) -> np.ndarray:
 
     A shared phase keeps the channels as coherent as the input's (a phase per channel decorrelated
     near-mono stereo to r = 0.04)."""
-    _step(z, z, mag, 0.0, 0.0, z)  # with no momentum the target is z itself
+    _take_phase(z.sum(axis=0), mag, z)
     return z
 
 
@@ -94,11 +95,8 @@ def refine(x: np.ndarray, mag: np.ndarray, n_fft: int, iterations: int, workers:
         # STFT(ISTFT(.)) is linear and SHARE reads only the channels' sum, so with A = M the search is the same
         # one-channel search on the summed magnitudes from the summed frames (§7 step 3): one projection an
         # iteration instead of one a channel. Each channel then takes its magnitude and the sum's phase.
-        frames, magnitudes = x[:1].copy(), mag[:1].copy()
-        for c in range(1, len(x)):
-            frames += x[c : c + 1]
-            magnitudes += mag[c : c + 1]
-        _take_phase(refine(frames, magnitudes, n_fft, iterations, workers)[0], mag, x)
+        searched = refine(x.sum(axis=0, keepdims=True), mag.sum(axis=0, keepdims=True), n_fft, iterations, workers)
+        _take_phase(searched[0], mag, x)
         return x
     previous = np.zeros_like(x)
     momentum = x.real.dtype.type(MOMENTUM)  # the target in x's precision
