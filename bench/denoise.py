@@ -152,9 +152,9 @@ def dnsmos(audio: np.ndarray, rate: int) -> dict[str, float]:
     return {"dnsmos_sig": sig, "dnsmos_bak": bak, "dnsmos_ovrl": ovrl}
 
 
-def noise_estimate(clip: Clip, kbps: float) -> denoise.NoiseEstimate:
-    """What the spectral encoder's denoise="auto" estimates for this input."""
-    return pipeline.noise_estimate(clip.audio, clip.rate, EncodeOptions(bitrate=kbps * 1000, mode="spectral"))
+def noise_estimate(clip: Clip, kbps: float, mode: str = "spectral") -> denoise.NoiseEstimate:
+    """What the encoder's denoise="auto" estimates for this input in `mode`."""
+    return pipeline.noise_estimate(clip.audio, clip.rate, EncodeOptions(bitrate=kbps * 1000, mode=mode))
 
 
 # ---------------------------------------------------------------- the noisy set
@@ -175,8 +175,8 @@ def methods(
     coded = []
     for mode in modes:
         coded.append((contenders.ddcodec(dirty, kbps, iterations, mode), {}))
-        if MODES[mode].denoises:
-            estimate = noise_estimate(dirty, kbps)
+        if MODES[mode].denoiser:
+            estimate = noise_estimate(dirty, kbps, mode)
             extra = {"estimated_snr_db": estimate.snr_db, "denoised": int(estimate.applied)}
             coded.append((contenders.ddcodec(dirty, kbps, iterations, mode, denoise="auto"), extra))
     coded += [(contenders.lossy(dirty, kbps, n), {}) for n in ("opus", "mp3")]
@@ -353,6 +353,36 @@ def target_lines(rows: list[dict]) -> list[str]:
     return lines
 
 
+WAVEFORM_TARGETS = ("white 0 dB", "pink 5 dB", "white 10 dB")  # issue 13: mean SI-SDR gain >= +6 dB, above Wiener
+
+
+def waveform_target_lines(rows: list[dict]) -> list[str]:
+    """Issue 13's waveform-mode target: SI-SDR gain over the noisy input, ddcodec-waveform+denoise against Wiener."""
+    ours = next((m for m in dict.fromkeys(r["method"] for r in rows) if m.startswith("ddcodec-waveform+denoise")), None)
+    if ours is None:
+        return []
+    lines = [
+        f"Issue 13's waveform target, `{ours}`: SI-SDR gain (dB) over the noisy input, means over clips (target: "
+        "+6 dB on the mean of the three, above Wiener on each).",
+        "",
+        "| condition | ours | ddcodec-waveform (off) | wiener | logmmse | above Wiener |",
+        "|---|---|---|---|---|---|",
+    ]
+    gains = []
+    for condition in WAVEFORM_TARGETS:
+        by = report.grouped([r for r in rows if r["condition"] == condition], ("method",))
+        if (ours,) not in by:
+            continue
+        mean = {m[0]: _mean(g, "si_sdr_db") for m, g in by.items()}
+        gain = {m: None if v is None else v - mean["noisy input"] for m, v in mean.items()}
+        gains.append(gain[ours])
+        cells = [_f(gain.get(m), 1) for m in (ours, ours.replace("+denoise", ""), "wiener", "logmmse")]
+        lines.append(f"| {condition} | {' | '.join(cells)} | {'yes' if gain[ours] > gain['wiener'] else 'no'} |")
+    if gains:
+        lines.append(f"| mean | {np.mean(gains):+.1f} | | | | |")
+    return lines
+
+
 def per_clip_lines(rows: list[dict], condition: str, shown: tuple[str, ...]) -> list[str]:
     """PESQ-WB / LSD per clip of one condition for a few methods, worst PESQ of the last method first."""
     group = [r for r in rows if r["condition"] == condition]
@@ -430,6 +460,8 @@ def write(args, rows: list[dict], clean: list[dict], took: float, modes: list[st
         "",
         *target_lines(rows),
         "",
+        *waveform_target_lines(rows),
+        "",
         *per_clip_lines(rows, REAL, ("noisy input", "logmmse", "ddcodec-spectral", "ddcodec-spectral+denoise")),
         "",
         *clean_lines(clean),
@@ -442,12 +474,16 @@ def main() -> None:
     parser.set_defaults(excerpt=NOISY_EXCERPT_S)
     parser.add_argument("--kbps", type=float, default=24.0, help="bitrate of the codecs")
     parser.add_argument("--modes", default="spectral", help="ddcodec modes, comma separated (waveform is slow)")
+    parser.add_argument("--conditions", help="noisy-set conditions to run, comma separated (default: all)")
     parser.add_argument(
         "--sections",
         default="noisy,clean",
         help="noisy (the noisy set), clean (clean harm), comma separated; without noisy, OUT.csv's noisy rows are kept",
     )
     args = parser.parse_args()
+    unknown = set(args.conditions.split(",")) - {REAL, *CONDITIONS} if args.conditions else set()
+    if unknown:
+        parser.error(f"unknown conditions {sorted(unknown)}; known: {REAL}, {', '.join(CONDITIONS)}")
     modes = args.modes.split(",")
     excerpt, args.iterations_used = (0.5, 20) if args.quick else (args.excerpt, args.iterations)
     args.excerpt_used = excerpt
@@ -462,6 +498,8 @@ def main() -> None:
     sections, earlier = args.sections.split(","), []
     if "noisy" in sections:
         items = noisy_items(args.corpus, args.quick, excerpt)
+        if args.conditions:
+            items = [item for item in items if item[0] in args.conditions.split(",")]
         rows = run_noisy(items, args.kbps, args.iterations_used, modes, save, args.quick)
         write(args, rows, clean, time.perf_counter() - began, modes)
     elif args.out.with_suffix(".csv").exists():  # keep an earlier run's noisy set, and say where it came from

@@ -61,7 +61,7 @@ BAND_HELP = (
 DEVICE_HELP = "Where to fit: auto is CUDA when torch sees a GPU, else the CPU."
 DENOISE_HELP = (
     "auto: explain stationary background noise away (not stored, so not decoded) when the input's "
-    "estimated SNR is under 20 dB; spectral mode only, meant for speech (sustained music can pass for noise). "
+    "estimated SNR is under 20 dB; meant for speech (sustained music can pass for noise). "
     "off: code everything."
 )
 MODE_HELP = " ".join(f"{name}: {mode.summary}." for name, mode in modes.MODES.items())
@@ -247,8 +247,6 @@ def encode(
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
     chosen = modes.get(options.mode)
-    if options.denoise != "off" and not chosen.denoises:
-        warn(f"{options.mode} mode does not denoise; --denoise {options.denoise} has no effect")
     if phase_iterations is not None and chosen.phase_search() == LEGACY_PHASE:
         warn(f"{options.mode} mode keeps no phase search; --phase-iterations has no effect")
     if plan.is_many(sources, target):

@@ -32,8 +32,8 @@ class EncodeOptions:
     effort : the fit's steps as a multiple of the default (1): 2 takes about twice as long for a little more
         quality (bench/RESULTS.md, "Effort"). Give effort or iterations, not both.
     threads : threads for the fit and the FFTs; None for $DDCODEC_THREADS, else every core.
-    denoise : "auto" removes stationary background noise the encoder detects (spectral mode
-        only; input it finds clean, 20 dB SNR or more, is coded as with "off"); "off" keeps
+    denoise : "auto" removes stationary background noise the encoder detects (input it finds
+        clean, 20 dB SNR or more, is coded as with "off"); "off" keeps
         everything, noise included. Off by default: the detector also takes sustained music
         for noise (bench/RESULTS.md, "Denoising"), so auto is for speech.
     band : "auto" lets the mode code a narrower band where the bitrate is too low for the full

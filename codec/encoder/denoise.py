@@ -15,11 +15,20 @@ unchanged; it renders S, so what comes out is denoised.
   a good start), then the noise-aware loss with a gain floor of -20 dB against the noise and
   a weak pull of bins the noise hides toward that floor (without it they drift and ring).
 
+The waveform networks fit samples, where a loss on magnitudes would leave the phase free. There the target
+is the clean signal's posterior mean under the same noise estimate: the decision-directed Wiener estimate
+E[S | Y] of Ephraim and Malah, by STFT. Under a Gaussian model E||S - w||² = ||w - E[S | Y]||² + a constant, so
+fitting the network to that target minimizes the expected error against the clean signal.
+
+Each mode names its denoiser (Mode.denoiser); DENOISERS maps the names to the two kinds below.
+
 Measured by a prototype on 16 kHz speech at 24 kbps (bench/RESULTS.md, "Denoising").
 """
 
+import abc
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -91,12 +100,13 @@ def auto_weight(estimated_snr_db: float) -> float:
     return MAX_WEIGHT * float(np.clip((AUTO_OFF_DB - estimated_snr_db) / AUTO_RAMP_DB, 0.0, 1.0))
 
 
-def estimate(log_magnitudes: np.ndarray, shape: Shape, channels: int) -> NoiseEstimate:
-    """(frames, C * bins) log-magnitudes as spectrum.analyze makes them -> the noise estimate.
+def estimate(log_magnitudes: np.ndarray, n_fft: int, channels: int) -> NoiseEstimate:
+    """(frames, C * bins) log-magnitudes as spectrum.analyze makes them with an n_fft-point STFT -> the noise
+    estimate.
 
     Noise below the log floor is invisible to the fit, so a channel whose noise stays under it
     (digital silence, dithered silence) counts as noiseless."""
-    floor = (1 << shape.synthesis) * spectrum.LOG_FLOOR
+    floor = n_fft * spectrum.LOG_FLOOR
     magnitude = np.maximum(np.exp(log_magnitudes) - floor, 0.0)
     per_channel = np.split(magnitude, channels, axis=1)
     powers = [inner_power(m) for m in per_channel]
@@ -173,3 +183,74 @@ class _NoiseAwareLoss(torch.autograd.Function):
     def backward(ctx, upstream: torch.Tensor) -> tuple[torch.Tensor, None]:
         (grad,) = ctx.saved_tensors
         return upstream * grad, None
+
+
+# The decision-directed a priori SNR (Ephraim & Malah 1984): PRIOR_MEMORY of the last frame's estimate, the rest
+# from this frame's excess power, at least PRIOR_FLOOR (-20 dB), which bounds the Wiener gain at about -20 dB.
+PRIOR_MEMORY, PRIOR_FLOOR = 0.98, GAIN_FLOOR**2
+WIENER_FRAME_S = 0.04  # the STFT is the largest power of 2 at most this long, as the spectral mode's
+
+
+def wiener_frame(sample_rate: int) -> int:
+    return 1 << max(6, math.floor(math.log2(sample_rate * WIENER_FRAME_S)))
+
+
+def wiener(audio: np.ndarray, noise_power: np.ndarray, n_fft: int) -> np.ndarray:
+    """(frames, C) audio and its (C * bins,) noise power -> (frames, C) float32 E[S | Y], the decision-directed
+    Wiener estimate of the clean signal, by an n_fft-point STFT and its exact inverse."""
+    frames, channels = audio.shape
+    x = spectrum.analysis(audio.astype(np.float64), n_fft)  # (C, F, B)
+    power = np.square(np.abs(x))
+    noise = np.maximum(noise_power.reshape(channels, -1), 1e-30)
+    gain = np.empty_like(power)
+    previous = np.zeros_like(noise)  # |S|² of the frame before, as estimated
+    for t in range(power.shape[1]):
+        posterior = power[:, t] / noise
+        prior = PRIOR_MEMORY * previous / noise + (1 - PRIOR_MEMORY) * np.maximum(posterior - 1.0, 0.0)
+        prior = np.maximum(prior, PRIOR_FLOOR)
+        gain[:, t] = prior / (1.0 + prior)
+        previous = np.square(gain[:, t]) * power[:, t]
+    hop = n_fft // spectrum.OVERLAP_FACTOR
+    clean = spectrum.istft(gain * x, n_fft)[:, n_fft - hop : n_fft - hop + frames]
+    return clean.T.astype(np.float32)
+
+
+class Denoiser(abc.ABC):
+    """How one mode's encoder removes the noise it estimates: a target to fit, an error to fit it with, or both."""
+
+    @abc.abstractmethod
+    def estimate(self, signal: np.ndarray, shape: Shape, channels: int, sample_rate: int) -> NoiseEstimate:
+        """The noise estimate of the mode's (positions, rows) signal, of audio coded at sample_rate."""
+
+    def target(self, signal: np.ndarray, noise: NoiseEstimate, sample_rate: int) -> np.ndarray:
+        """The signal the networks fit instead, once noise.applied: here the signal itself."""
+        return signal
+
+    def fit_error(self, batch: SegmentBatch, noise: NoiseEstimate, shape: Shape, *args: Any, nodes: Nodes) -> Any:
+        """The error to fit one batch with (as Mode.fit_error's), or None for the mode's own."""
+        return None
+
+
+class ExplainNoise(Denoiser):
+    """Spectral mode: the signal is log-magnitudes, and the fit's error explains the noise away (NoiseAwareError)."""
+
+    def estimate(self, signal: np.ndarray, shape: Shape, channels: int, sample_rate: int) -> NoiseEstimate:
+        return estimate(signal, 1 << shape.synthesis, channels)
+
+    def fit_error(self, batch: SegmentBatch, noise: NoiseEstimate, shape: Shape, *args: Any, nodes: Nodes) -> Any:
+        return NoiseAwareError(batch, noise, shape, *args, nodes=nodes)
+
+
+class WienerTarget(Denoiser):
+    """Waveform mode: the signal is the samples, and the networks fit E[S | Y] (wiener) with the plain error.
+    The weight ramps the estimate in as for the spectral fit, reaching the full estimate at MAX_WEIGHT."""
+
+    def estimate(self, signal: np.ndarray, shape: Shape, channels: int, sample_rate: int) -> NoiseEstimate:
+        n_fft = wiener_frame(sample_rate)
+        return estimate(spectrum.analyze(signal, n_fft), n_fft, channels)
+
+    def target(self, signal: np.ndarray, noise: NoiseEstimate, sample_rate: int) -> np.ndarray:
+        return wiener(signal, noise.power * (noise.weight / MAX_WEIGHT), wiener_frame(sample_rate))
+
+
+DENOISERS: dict[str, Denoiser] = {"explain": ExplainNoise(), "wiener": WienerTarget()}

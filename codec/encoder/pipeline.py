@@ -48,13 +48,16 @@ def encode_stream(
     mode = mode or modes.get(options.mode)
     frames, channels = audio.shape
     bitrate, divisor, shape, signal, gain = _signal(audio, sample_rate, options, mode)
-    noise = denoise.estimate(signal, shape, channels) if mode.denoises and options.denoise == "auto" else None
+    denoiser = denoise.DENOISERS[mode.denoiser] if mode.denoiser and options.denoise == "auto" else None
+    noise = denoiser.estimate(signal, shape, channels, sample_rate // divisor) if denoiser else None
+    if noise is not None and noise.applied:
+        signal = denoiser.target(signal, noise, sample_rate // divisor)
     batches = list(iter_batches(signal, shape, MAX_FIT_WORK, center=mode.center))
     with torch_threads(threads.resolve(options.threads)):
         config = options.fit_config(batches[0].target.shape[1], mode)
         config = dataclasses.replace(config, device=resolve_device(config.device))
         nodes = Nodes(channels, signal.shape[1] // channels, shape.frequency_q)
-        weights, denoised = _fit(batches, shape, nodes, options.seed, config, mode, noise, progress)
+        weights, denoised = _fit(batches, shape, nodes, options.seed, config, mode, denoiser, noise, progress)
     # What the encoder found about noise goes in the header (version 3) for `ddcodec info`; the decoder ignores it.
     notes = {} if noise is None else {"denoised": int(denoised), "snr_estimate": snr_estimate(noise.snr_db)}
     peak = limit.peak_code(audio) if mode.limits_peak else 0  # the original's, before any decimation
@@ -75,8 +78,10 @@ def noise_estimate(
     denoiser. (The benchmarks report it; encode_stream makes the same estimate.)"""
     audio = check_audio(audio, sample_rate)
     mode = modes.get(options.mode)
-    _, _, shape, signal, _ = _signal(audio, sample_rate, options, mode)
-    return denoise.estimate(signal, shape, audio.shape[1]) if mode.denoises else None
+    if mode.denoiser is None:
+        return None
+    _, divisor, shape, signal, _ = _signal(audio, sample_rate, options, mode)
+    return denoise.DENOISERS[mode.denoiser].estimate(signal, shape, audio.shape[1], sample_rate // divisor)
 
 
 def _signal(
@@ -102,14 +107,16 @@ def _fit(
     seed: int,
     config: FitConfig,
     mode: Mode,
+    denoiser: denoise.Denoiser | None,
     noise: denoise.NoiseEstimate | None,
     progress: Progress | None,
 ) -> tuple[list[np.ndarray], bool]:
     """Fit every batch of segments: the networks' weights in bitstream order, each (segments, *shape), and
-    whether noise was explained away in all of them.
+    whether noise was removed in all of them.
 
-    With a noise estimate that applies, the fit explains that noise away instead of coding it. Should that
-    fit ever diverge, the batch is fitted again plainly: a file never carries non-finite weights."""
+    With a noise estimate that applies, the denoiser's error (if it has one) explains that noise away instead of
+    coding it. Should that fit ever diverge, the batch is fitted again plainly: a file never carries non-finite
+    weights."""
     total = len(batches) * config.iterations
     parts: list[list[np.ndarray]] = []
     denoised = noise is not None and noise.applied
@@ -124,10 +131,11 @@ def _fit(
             fit_networks, batch.target, batch.mask, shape.width, shape.depth, seed, config, rows=nodes.rows
         )
         plain = functools.partial(mode.fit_error, batch.target, weight, nodes, config.device)
-        noisy = noise is not None and noise.applied
-        args = (batch, noise, shape, config.iterations, config.device, weight)
-        fitted = fit(denoise.NoiseAwareError(*args, nodes=nodes) if noisy else plain(), report)
-        if noisy and not all(np.isfinite(w).all() for w in fitted):
+        error = None
+        if denoiser is not None and noise is not None and noise.applied:
+            error = denoiser.fit_error(batch, noise, shape, config.iterations, config.device, weight, nodes=nodes)
+        fitted = fit(error or plain(), report)
+        if error is not None and not all(np.isfinite(w).all() for w in fitted):
             denoised, fitted = False, fit(plain(), report)
         parts.append(batch.fold_gain(fitted, mode.silent_bias))
     return [np.concatenate(tensors) for tensors in zip(*parts, strict=True)], denoised

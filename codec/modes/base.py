@@ -50,7 +50,7 @@ class Mode(abc.ABC):
     fit: FitConfig
     center: bool = False  # subtract each segment's mean before the fit as well as scaling it
     silent_bias: float = 0.0  # added to a silent segment's output bias, so it decodes to exact zeros
-    denoises: bool = False  # its encoder can explain stationary noise away (codec/encoder/denoise.py)
+    denoiser: str | None = None  # how its encoder removes stationary noise: a key of codec.encoder.denoise.DENOISERS
     limits_peak: bool = False  # its files store the original's peak and decode within 1 dB of it (codec/limit.py)
 
     @abc.abstractmethod

@@ -109,7 +109,7 @@ class Spectral(Mode):
     # A silent segment is the floor everywhere; one unit of log below it, bias rounding cannot lift
     # its magnitudes above 0, so silence decodes to exact zeros as in waveform mode.
     silent_bias = -1.0
-    denoises = True  # the noise model fits magnitudes: ln(sqrt(S² + P_n) + eps)
+    denoiser = "explain"  # the noise model fits magnitudes: ln(sqrt(S² + P_n) + eps)
     limits_peak = True  # rebuilt phases can line up into peaks far above the original's
 
     measure = "fit LSD {:.2f} (loudness-weighted)"  # the waveform's SNR means nothing where phase is rebuilt

@@ -28,6 +28,7 @@ class Waveform(Mode):
     max_width: int = 64
     min_single_depth: int = 3  # a one-segment clip searches depths from here up to `depth`
 
+    denoiser = "wiener"  # a loss on magnitudes would leave the samples' phase free: fit E[S | Y] instead
     name = "waveform"
     summary = "codes the samples: waveform-faithful, lower quality per bit"
     # lr: measured best of 0.004, 0.01, 0.02 on speech (README "How it works")
