@@ -92,7 +92,8 @@ def open(source: str | os.PathLike | BinaryIO, threads: int | None = None) -> Re
     """Open a .ddc path or binary file object for streaming decode; see Reader.
 
     The header and payload are read and checked here: a malformed stream raises FormatError
-    (or a subclass) before any audio is made. threads: FFT workers (None: $DDCODEC_THREADS, else all).
+    (or a subclass) before any audio is made. threads: FFT workers (None: $DDCODEC_THREADS, else one,
+    which measured fastest: codec.threads.decode_workers).
     """
     return Reader(source, threads)
 

@@ -79,7 +79,10 @@ EFFORT_HELP = (
 )
 _THREADS_DEFAULT = f"(default: ${THREADS_ENV}, else every core; split between --jobs; 1 per Ray task)"
 THREADS_HELP = f"Threads for the fit and the FFTs of each file {_THREADS_DEFAULT}."
-DECODE_THREADS_HELP = f"Threads for the FFTs of each file {_THREADS_DEFAULT}."
+DECODE_THREADS_HELP = (
+    f"Threads for the FFTs of each file (default: ${THREADS_ENV}, else 1, which measured fastest; "
+    "split between --jobs; 1 per Ray task)."
+)
 
 app = typer.Typer(
     help="ddcodec: audio compressed as the weights of a small neural network.\n\n"

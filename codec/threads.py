@@ -40,3 +40,12 @@ def fft_workers(threads: int | None) -> int:
     """scipy.fft's `workers` for a thread setting."""
     resolved = resolve(threads)
     return ALL_CORES if resolved is None else resolved
+
+
+def decode_workers(threads: int | None) -> int:
+    """scipy.fft's `workers` for decoding: as fft_workers, but one where no count is set. The decoder's transforms
+    hold one segment's frames, between compiled kernels, and waking scipy's thread pool for each costs more than
+    it saves (2 cores, 10 s excerpts, three interleaved rounds: 16 kHz speech 244-277x -> 303-316x real time,
+    44.1/48 kHz stereo music 122-124x both ways; bench/RESULTS.md, "Threads for decoding")."""
+    resolved = resolve(threads)
+    return 1 if resolved is None else resolved

@@ -10,7 +10,7 @@ from conftest import VECTORS, load
 from test_cli import run
 
 import codec
-from codec import modes
+from codec import modes, spectrum, threads
 from codec.cli import format_bitrate, parse_bitrate
 from codec.encoder.segments import SegmentBatch
 from codec.options import EncodeOptions
@@ -105,12 +105,20 @@ def test_a_corrupt_stream_fails_when_opened_not_midway():
 
 
 @pytest.mark.parametrize("path", [p for p in VALID if "spectral" in p.stem], ids=lambda p: p.stem)
-def test_decoding_with_one_thread_gives_the_same_bytes(path, monkeypatch):
+def test_decoding_with_two_threads_gives_the_same_bytes(path, monkeypatch):
     default, _ = codec.decode(path.read_bytes())
-    one, _ = codec.decode(path.read_bytes(), threads=1)
-    monkeypatch.setenv("DDCODEC_THREADS", "1")
+    two, _ = codec.decode(path.read_bytes(), threads=2)
+    monkeypatch.setenv("DDCODEC_THREADS", "2")
     from_env, _ = codec.decode(path.read_bytes())
-    assert np.array_equal(default, one) and np.array_equal(default, from_env)
+    assert np.array_equal(default, two) and np.array_equal(default, from_env)
+
+
+def test_decoding_runs_its_ffts_on_one_worker_unless_told_otherwise(monkeypatch):
+    monkeypatch.delenv("DDCODEC_THREADS", raising=False)
+    assert threads.decode_workers(None) == 1 and threads.fft_workers(None) == spectrum.ALL_CORES
+    assert threads.decode_workers(3) == 3
+    monkeypatch.setenv("DDCODEC_THREADS", "2")
+    assert threads.decode_workers(None) == 2
 
 
 def test_the_thread_setting_reaches_torch_during_the_fit_and_is_restored():

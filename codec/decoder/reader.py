@@ -13,7 +13,7 @@ import numpy as np
 
 from codec import bitstream, limit, modes, resample
 from codec.decoder.runs import iter_runs
-from codec.threads import fft_workers
+from codec.threads import decode_workers
 
 
 class Reader:
@@ -31,7 +31,7 @@ class Reader:
             self.header, exponents, codes = bitstream.read(source)
         self._payload: tuple[np.ndarray, list[np.ndarray]] | None = (exponents, codes)
         self.mode = modes.for_header(self.header)
-        self._workers = fft_workers(threads)
+        self._workers = decode_workers(threads)
 
     @property
     def sample_rate(self) -> int:
