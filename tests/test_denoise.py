@@ -158,6 +158,15 @@ def test_the_wiener_target_is_cleaner_than_the_noisy_input(snr_db):
     assert si_sdr_db(clean, target) > si_sdr_db(clean, noisy) + 4.0, (si_sdr_db(clean, target), snr_db)
 
 
+def test_the_wiener_target_is_the_same_computed_in_blocks(monkeypatch):
+    noisy = with_noise(np.concatenate([voiced(1.0), voiced(1.0)], axis=1), 5.0).astype(np.float32)
+    n_fft = denoise.wiener_frame(RATE)
+    noise = denoise.estimate(spectrum.analyze(noisy, n_fft), n_fft, 2)
+    whole = denoise.wiener(noisy, noise.power, n_fft)
+    monkeypatch.setattr(denoise, "WIENER_BLOCK", 7)  # blocks that end inside frames' overlaps, and a short last one
+    np.testing.assert_allclose(denoise.wiener(noisy, noise.power, n_fft), whole, atol=1e-6)
+
+
 def test_the_wiener_target_of_a_noiseless_input_is_that_input():
     clean = voiced(1.0).astype(np.float32)
     n_fft = denoise.wiener_frame(RATE)

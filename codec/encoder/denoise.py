@@ -186,9 +186,10 @@ class _NoiseAwareLoss(torch.autograd.Function):
 
 
 # The decision-directed a priori SNR (Ephraim & Malah 1984): PRIOR_MEMORY of the last frame's estimate, the rest
-# from this frame's excess power, at least PRIOR_FLOOR (-20 dB), which bounds the Wiener gain at about -20 dB.
+# from this frame's excess power, at least PRIOR_FLOOR (-20 dB), which bounds the Wiener gain at about -40 dB.
 PRIOR_MEMORY, PRIOR_FLOOR = 0.98, GAIN_FLOOR**2
 WIENER_FRAME_S = 0.04  # the STFT is the largest power of 2 at most this long, as the spectral mode's
+WIENER_BLOCK = 4096  # frames transformed at once: memory stays a few blocks' whatever the length
 
 
 def wiener_frame(sample_rate: int) -> int:
@@ -197,22 +198,28 @@ def wiener_frame(sample_rate: int) -> int:
 
 def wiener(audio: np.ndarray, noise_power: np.ndarray, n_fft: int) -> np.ndarray:
     """(frames, C) audio and its (C * bins,) noise power -> (frames, C) float32 E[S | Y], the decision-directed
-    Wiener estimate of the clean signal, by an n_fft-point STFT and its exact inverse."""
+    Wiener estimate of the clean signal, by the n_fft-point STFT of spectrum.analysis and its exact inverse,
+    WIENER_BLOCK frames at a time."""
     frames, channels = audio.shape
-    x = spectrum.analysis(audio.astype(np.float64), n_fft)  # (C, F, B)
-    power = np.square(np.abs(x))
-    noise = np.maximum(noise_power.reshape(channels, -1), 1e-30)
-    gain = np.empty_like(power)
-    previous = np.zeros_like(noise)  # |S|² of the frame before, as estimated
-    for t in range(power.shape[1]):
-        posterior = power[:, t] / noise
-        prior = PRIOR_MEMORY * previous / noise + (1 - PRIOR_MEMORY) * np.maximum(posterior - 1.0, 0.0)
-        prior = np.maximum(prior, PRIOR_FLOOR)
-        gain[:, t] = prior / (1.0 + prior)
-        previous = np.square(gain[:, t]) * power[:, t]
     hop = n_fft // spectrum.OVERLAP_FACTOR
-    clean = spectrum.istft(gain * x, n_fft)[:, n_fft - hop : n_fft - hop + frames]
-    return clean.T.astype(np.float32)
+    lead = n_fft - hop  # analysis's zeros before the audio
+    padded = np.zeros((channels, (spectrum.frame_count(frames, n_fft) + spectrum.OVERLAP_FACTOR - 1) * hop))
+    padded[:, lead : lead + frames] = audio.T
+    out = np.zeros_like(padded)
+    noise = np.maximum(noise_power.reshape(channels, -1), 1e-30)
+    previous = np.zeros_like(noise)  # |S|² of the frame before, as estimated
+    for first in range(0, spectrum.frame_count(frames, n_fft), WIENER_BLOCK):
+        piece = padded[:, first * hop : (first + WIENER_BLOCK + spectrum.OVERLAP_FACTOR - 1) * hop]
+        x = spectrum.stft(piece, n_fft)  # (C, F, B)
+        power = np.square(np.abs(x))
+        for t in range(x.shape[1]):
+            posterior = power[:, t] / noise
+            prior = PRIOR_MEMORY * previous / noise + (1 - PRIOR_MEMORY) * np.maximum(posterior - 1.0, 0.0)
+            gain = np.maximum(prior, PRIOR_FLOOR) / (1.0 + np.maximum(prior, PRIOR_FLOOR))
+            x[:, t] *= gain
+            previous = np.square(gain) * power[:, t]
+        out[:, first * hop : first * hop + (x.shape[1] + spectrum.OVERLAP_FACTOR - 1) * hop] += spectrum.istft(x, n_fft)
+    return out[:, lead : lead + frames].T.astype(np.float32)
 
 
 class Denoiser(abc.ABC):
@@ -226,8 +233,19 @@ class Denoiser(abc.ABC):
         """The signal the networks fit instead, once noise.applied: here the signal itself."""
         return signal
 
-    def fit_error(self, batch: SegmentBatch, noise: NoiseEstimate, shape: Shape, *args: Any, nodes: Nodes) -> Any:
-        """The error to fit one batch with (as Mode.fit_error's), or None for the mode's own."""
+    def fit_error(
+        self,
+        batch: SegmentBatch,
+        noise: NoiseEstimate,
+        shape: Shape,
+        iterations: int,
+        device: str,
+        weight: np.ndarray | None,
+        *,
+        nodes: Nodes,
+    ) -> Any:
+        """The error to fit one batch with (as Mode.fit_error's; `weight` is Mode.fit_weight's), or None for the
+        mode's own."""
         return None
 
 
@@ -237,8 +255,18 @@ class ExplainNoise(Denoiser):
     def estimate(self, signal: np.ndarray, shape: Shape, channels: int, sample_rate: int) -> NoiseEstimate:
         return estimate(signal, 1 << shape.synthesis, channels)
 
-    def fit_error(self, batch: SegmentBatch, noise: NoiseEstimate, shape: Shape, *args: Any, nodes: Nodes) -> Any:
-        return NoiseAwareError(batch, noise, shape, *args, nodes=nodes)
+    def fit_error(
+        self,
+        batch: SegmentBatch,
+        noise: NoiseEstimate,
+        shape: Shape,
+        iterations: int,
+        device: str,
+        weight: np.ndarray | None,
+        *,
+        nodes: Nodes,
+    ) -> NoiseAwareError:
+        return NoiseAwareError(batch, noise, shape, iterations, device, weight, nodes=nodes)
 
 
 class WienerTarget(Denoiser):
