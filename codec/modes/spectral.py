@@ -79,9 +79,10 @@ class Spectral(Mode):
     # (4.11 without, 4.08 with, after 1 iteration), and each stereo iteration costs twice a mono one, so files with
     # more channels get 1 and no slack. Once the iterations were vectorized ("Decode speed after the vectorized
     # iteration"), 4, 6 and 8 with slack 10 scored 3.25, 3.26 and 3.26 (worst 2.79, 2.78, 2.79; 12 kbps 2.40,
-    # 2.40, 2.41) at 386x, 323x and 276x: 6 keeps the quality and decodes 300x real time. On six clips no tuning
-    # used (the clean VCTK originals of noisy/), seeds 0-4 at 24 kbps, 8 and 16 score 0.03 and 0.09 higher
-    # (bench/RESULTS.md, "Whose spread"): the speed target holds 6 here; that trade is open.
+    # 2.40, 2.41) at 386x, 323x and 276x. On version-8 files ("Four mono iterations"; the 7 dev clips and the six
+    # clean VCTK originals of noisy/, which no tuning used), 4 against 6 scored 3.75 / 3.40 against 3.76 / 3.38 at
+    # 24 kbps, 3.18 / 3.00 against 3.22 / 3.03 at 12 and 2.39 / 2.23 against 2.40 / 2.24 at 6, and decoded 16 kHz
+    # speech at 387-403x against 316-323x: 4 keeps issue 14's 300x on every 16 kHz clip, for 0.03 at 12 kbps.
     # The networks output log-magnitudes at frequency nodes spaced floor(p / q) bins apart above bin 2q, and the
     # decoder interpolates them to the bins (format version 8, codec/frequency.py): the output layer, most of the
     # weights, shrinks and the network widens at the same rate (bench/RESULTS.md, "Frequency nodes"). On the 7 dev
@@ -91,7 +92,7 @@ class Spectral(Mode):
     frequency_q: int = 16
     multichannel_frequency_q: int = 32
     phase_start: int = phase.PGHI
-    phase_iterations: int = 6
+    phase_iterations: int = 4
     multichannel_phase_iterations: int = 1
     slack: int = 10
     multichannel_slack: int = 0
