@@ -481,7 +481,8 @@ def main() -> None:
         help="noisy (the noisy set), clean (clean harm), comma separated; without noisy, OUT.csv's noisy rows are kept",
     )
     args = parser.parse_args()
-    unknown = set(args.conditions.split(",")) - {REAL, *CONDITIONS} if args.conditions else set()
+    conditions = args.conditions.split(",") if args.conditions else None
+    unknown = set(conditions or ()) - {REAL, *CONDITIONS}
     if unknown:
         parser.error(f"unknown conditions {sorted(unknown)}; known: {REAL}, {', '.join(CONDITIONS)}")
     modes = args.modes.split(",")
@@ -498,8 +499,8 @@ def main() -> None:
     sections, earlier = args.sections.split(","), []
     if "noisy" in sections:
         items = noisy_items(args.corpus, args.quick, excerpt)
-        if args.conditions:
-            items = [item for item in items if item[0] in args.conditions.split(",")]
+        if conditions:
+            items = [item for item in items if item[0] in conditions]
         rows = run_noisy(items, args.kbps, args.iterations_used, modes, save, args.quick)
         write(args, rows, clean, time.perf_counter() - began, modes)
     elif args.out.with_suffix(".csv").exists():  # keep an earlier run's noisy set, and say where it came from

@@ -65,11 +65,16 @@ def istft(spectra: np.ndarray, n_fft: int, workers: int = ALL_CORES) -> np.ndarr
 def analysis(audio: np.ndarray, n_fft: int, workers: int = ALL_CORES) -> np.ndarray:
     """(frames, C) audio -> its (C, F, N/2 + 1) complex STFT frames as the encoder frames it: the audio preceded by
     N - N/4 zeros and zero-padded at the end, F = frame_count(frames, n_fft)."""
+    return stft(padded(audio, n_fft), n_fft, workers)
+
+
+def padded(audio: np.ndarray, n_fft: int) -> np.ndarray:
+    """(frames, C) audio -> (C, (F + 3) * hop) float64, as analysis frames it: N - N/4 zeros, the audio, zeros."""
     frames = len(audio)
     hop = n_fft // OVERLAP_FACTOR
-    padded = np.zeros((audio.shape[1], (frame_count(frames, n_fft) + OVERLAP_FACTOR - 1) * hop))
-    padded[:, n_fft - hop : n_fft - hop + frames] = audio.T
-    return stft(padded, n_fft, workers)
+    out = np.zeros((audio.shape[1], (frame_count(frames, n_fft) + OVERLAP_FACTOR - 1) * hop))
+    out[:, n_fft - hop : n_fft - hop + frames] = audio.T
+    return out
 
 
 def log_magnitude(frames: np.ndarray, n_fft: int) -> np.ndarray:

@@ -203,8 +203,7 @@ def wiener(audio: np.ndarray, noise_power: np.ndarray, n_fft: int) -> np.ndarray
     frames, channels = audio.shape
     hop = n_fft // spectrum.OVERLAP_FACTOR
     lead = n_fft - hop  # analysis's zeros before the audio
-    padded = np.zeros((channels, (spectrum.frame_count(frames, n_fft) + spectrum.OVERLAP_FACTOR - 1) * hop))
-    padded[:, lead : lead + frames] = audio.T
+    padded = spectrum.padded(audio, n_fft)
     out = np.zeros_like(padded)
     noise = np.maximum(noise_power.reshape(channels, -1), 1e-30)
     previous = np.zeros_like(noise)  # |S|² of the frame before, as estimated
@@ -215,7 +214,8 @@ def wiener(audio: np.ndarray, noise_power: np.ndarray, n_fft: int) -> np.ndarray
         for t in range(x.shape[1]):
             posterior = power[:, t] / noise
             prior = PRIOR_MEMORY * previous / noise + (1 - PRIOR_MEMORY) * np.maximum(posterior - 1.0, 0.0)
-            gain = np.maximum(prior, PRIOR_FLOOR) / (1.0 + np.maximum(prior, PRIOR_FLOOR))
+            prior = np.maximum(prior, PRIOR_FLOOR)
+            gain = prior / (1.0 + prior)
             x[:, t] *= gain
             previous = np.square(gain) * power[:, t]
         out[:, first * hop : first * hop + (x.shape[1] + spectrum.OVERLAP_FACTOR - 1) * hop] += spectrum.istft(x, n_fft)
@@ -255,18 +255,8 @@ class ExplainNoise(Denoiser):
     def estimate(self, signal: np.ndarray, shape: Shape, channels: int, sample_rate: int) -> NoiseEstimate:
         return estimate(signal, 1 << shape.synthesis, channels)
 
-    def fit_error(
-        self,
-        batch: SegmentBatch,
-        noise: NoiseEstimate,
-        shape: Shape,
-        iterations: int,
-        device: str,
-        weight: np.ndarray | None,
-        *,
-        nodes: Nodes,
-    ) -> NoiseAwareError:
-        return NoiseAwareError(batch, noise, shape, iterations, device, weight, nodes=nodes)
+    def fit_error(self, *args: Any, **kwargs: Any) -> NoiseAwareError:  # Denoiser.fit_error's arguments
+        return NoiseAwareError(*args, **kwargs)
 
 
 class WienerTarget(Denoiser):
