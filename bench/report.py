@@ -13,7 +13,7 @@ import numpy as np
 
 from bench.clips import BUNDLED
 
-METRICS = ("snr_db", "si_sdr_db", "lsd", "pesq_wb", "stoi", "zimtohrli_mos")
+METRICS = ("snr_db", "si_sdr_db", "lsd", "pesq_wb", "stoi", "zimtohrli_mos", "visqol_mos")
 
 
 def machine() -> str:

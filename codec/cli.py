@@ -469,8 +469,8 @@ def evaluate(
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the scores as JSON.")] = False,
 ) -> None:
-    """Score TEST against REFERENCE: SNR, SI-SDR, LSD, PESQ-WB, STOI and Zimtohrli MOS (the last three need the
-    eval extra), kbps.
+    """Score TEST against REFERENCE: SNR, SI-SDR, LSD, PESQ-WB, STOI, Zimtohrli MOS and ViSQOL MOS (audio mode; the
+    last four need the eval extra), kbps.
 
     TEST is resampled to REFERENCE's rate and, unless it is a .ddc (whose decoder
     adds no delay), aligned to it by cross-correlation first; a .ddc is scored as
@@ -494,7 +494,8 @@ def evaluate(
         if decoded.shape[1] != ref.shape[1]:
             raise DdcodecError(f"{test} has {decoded.shape[1]} channels, {reference} has {ref.shape[1]}")
         # a .ddc decodes with no delay; a lossy or PCM file may be delayed, so its delay is searched
-        scores = metrics.score(ref, metrics.resample(decoded, test_rate, rate), rate, search_delay=not ours)
+        test_audio = metrics.resample(decoded, test_rate, rate)
+        scores = metrics.score(ref, test_audio, rate, search_delay=not ours, visqol=True)  # eval knows no category
     except DdcodecError as exc:
         raise fail(str(exc)) from None
     seconds = len(decoded) / test_rate

@@ -1,15 +1,16 @@
-"""Quality of a decoded signal against its reference: SNR, SI-SDR, LSD, and PESQ/STOI/Zimtohrli where installed.
+"""Quality of a decoded signal against its reference: SNR, SI-SDR, LSD, and PESQ/STOI/Zimtohrli/ViSQOL where installed.
 
     scores = score(reference, decoded, sample_rate)     # both (frames,) or (frames, channels)
 
 Lossy codecs delay their output, so `score` first aligns the test signal to the
 reference by cross-correlation (`align`), unless told the decoder adds no delay (ddcodec's
 does not). PESQ (wide band) and STOI come from the optional `pesq` and `pystoi` packages,
-Zimtohrli (a perceptual distance for any audio, music included) from `zimtohrli`
-(`pip install -e '.[eval]'`); without them, or where they cannot score a signal, their
-entries are None.
+Zimtohrli (a perceptual distance for any audio, music included) from `zimtohrli`, and ViSQOL's
+audio mode (a second perceptual score for music) from `visqol-python` (`pip install -e '.[eval]'`);
+without them, or where they cannot score a signal, their entries are None.
 """
 
+import functools
 import warnings
 
 import numpy as np
@@ -20,6 +21,7 @@ ZIMTOHRLI_RATE = 48000  # the only rate Zimtohrli analyses
 # zimtohrli 0.2.1 corrupts its heap and aborts the process on signals under about 4000 samples (seen at 3900,
 # never at 4100); shorter clips get no score, with a margin.
 ZIMTOHRLI_MIN_SECONDS = 0.25
+VISQOL_RATE = 48000  # ViSQOL's audio mode is defined at 48 kHz
 MAX_DELAY_S = 0.25  # the longest codec delay align() looks for
 # align() shifts only where the best lag's normalized correlation reaches this. Codecs with a real delay reach
 # 0.37 to 1.0 on the corpus (MP3's 1105 samples at 16 kHz: 0.57 on birdsong, 0.97+ on speech); a spectral
@@ -136,6 +138,33 @@ def zimtohrli_mos(reference: np.ndarray, test: np.ndarray, sample_rate: int) -> 
     return float(zimtohrli.mos_from_zimtohrli(float(distance)))
 
 
+@functools.cache
+def _visqol_meter() -> object:
+    """ViSQOL v3's audio mode with its bundled model, built once a process (0.7 s)."""
+    from visqol.api import VisqolApi
+
+    meter = VisqolApi()
+    meter.create(mode="audio")
+    return meter
+
+
+def visqol_mos(reference: np.ndarray, test: np.ndarray, sample_rate: int) -> float | None:
+    """ViSQOL v3's audio-mode MOS-LQO (1 to about 4.73 for a perfect copy) of each channel resampled to 48 kHz,
+    averaged over the channels; None without `visqol-python`, or for a clip too short for its patches (about 1 s).
+    A second perceptual score for music beside Zimtohrli (issue 12 asks for both)."""
+    try:
+        import visqol  # noqa: F401 - only whether it is there; _visqol_meter builds the meter
+    except ImportError:
+        return None
+    r = resample(_2d(reference), sample_rate, VISQOL_RATE)
+    t = resample(_2d(test), sample_rate, VISQOL_RATE)
+    try:
+        scores = [_visqol_meter().measure_from_arrays(a, b, VISQOL_RATE).moslqo for a, b in zip(r.T, t.T, strict=True)]
+    except ValueError:  # "spectrum size smaller than minimum patch size": the clip is too short to score
+        return None
+    return float(np.mean(scores))
+
+
 def stoi(reference: np.ndarray, test: np.ndarray, sample_rate: int) -> float | None:
     """STOI of the channel mean; None without `pystoi`, or when the clip has too few speech frames to score."""
     try:
@@ -152,10 +181,16 @@ def stoi(reference: np.ndarray, test: np.ndarray, sample_rate: int) -> float | N
 
 
 def score(
-    reference: np.ndarray, test: np.ndarray, sample_rate: int, speech: bool = True, search_delay: bool = True
+    reference: np.ndarray,
+    test: np.ndarray,
+    sample_rate: int,
+    speech: bool = True,
+    search_delay: bool = True,
+    visqol: bool | None = None,
 ) -> dict[str, float | None]:
     """Every metric of `test` against `reference` (same rate and channels), `test` first aligned to it (`align`)
-    and cut or padded to its length; PESQ/STOI only for speech.
+    and cut or padded to its length; PESQ/STOI only for speech, ViSQOL (audio mode) where `visqol` says, by
+    default for what is not speech.
 
     search_delay: False scores `test` where it is, for a decoder known to add no delay. A rebuilt phase can
     correlate best at a lag that means nothing: align() shifted two spectral decodes of lyra_sample2_16kHz by
@@ -172,6 +207,7 @@ def score(
         "pesq_wb": pesq_wb(reference, test, sample_rate) if speech else None,
         "stoi": stoi(reference, test, sample_rate) if speech else None,
         "zimtohrli_mos": zimtohrli_mos(reference, test, sample_rate),
+        "visqol_mos": visqol_mos(reference, test, sample_rate) if (not speech if visqol is None else visqol) else None,
     }
 
 

@@ -55,9 +55,10 @@ def test_score_reports_every_metric_and_pesq_stoi_rank_noise(speech):
     pytest.importorskip("pystoi")
     noisy = speech + 0.05 * np.random.default_rng(2).standard_normal(speech.shape)
     clean, dirty = metrics.score(speech, speech, RATE), metrics.score(speech, noisy, RATE)
-    assert set(clean) == {"snr_db", "si_sdr_db", "lsd", "pesq_wb", "stoi", "zimtohrli_mos"}
+    assert set(clean) == {"snr_db", "si_sdr_db", "lsd", "pesq_wb", "stoi", "zimtohrli_mos", "visqol_mos"}
     assert clean["stoi"] > dirty["stoi"] and clean["lsd"] < dirty["lsd"] and clean["snr_db"] > dirty["snr_db"]
     assert metrics.score(speech, noisy, RATE, speech=False)["stoi"] is None
+    assert clean["visqol_mos"] is None  # speech has PESQ; ViSQOL's audio mode is asked for music (or by eval)
 
 
 def test_pesq_prefers_clean_speech(speech):
@@ -66,19 +67,38 @@ def test_pesq_prefers_clean_speech(speech):
     assert metrics.pesq_wb(speech, speech, RATE) > 4.0 > metrics.pesq_wb(speech, noisy, RATE)
 
 
+def _music(rate: int, seconds: float) -> np.ndarray:
+    """A decaying tone on the left, noise on the right: two unlike channels."""
+    t = np.arange(int(seconds * rate)) / rate
+    noise = 0.3 * np.random.default_rng(4).standard_normal(len(t))
+    return np.stack([np.sin(2 * np.pi * 440 * t) * np.exp(-2 * (t % 0.5)), noise], 1) * 0.3
+
+
 def test_zimtohrli_ranks_noise_and_a_low_pass_below_the_original():
     pytest.importorskip("zimtohrli")
     from scipy import signal
 
-    rng = np.random.default_rng(4)
     rate = 44_100  # not Zimtohrli's own rate: the metric resamples
-    t = np.arange(2 * rate) / rate
-    music = np.stack([np.sin(2 * np.pi * 440 * t) * np.exp(-2 * (t % 0.5)), 0.3 * rng.standard_normal(len(t))], 1) * 0.3
-    noisy = music + 0.01 * rng.standard_normal(music.shape)
+    music = _music(rate, 2.0)
+    noisy = music + 0.01 * np.random.default_rng(5).standard_normal(music.shape)
     dull = signal.sosfilt(signal.butter(8, 2000, fs=rate, output="sos"), music, axis=0)
     same, hiss, low = (metrics.zimtohrli_mos(music, x, rate) for x in (music, noisy, dull))
     assert same == pytest.approx(5.0) and same > hiss and same > low
     assert metrics.zimtohrli_mos(music[:1000], noisy[:1000], rate) is None  # too short to score safely
+
+
+def test_visqol_ranks_noise_and_a_low_pass_below_the_original():
+    pytest.importorskip("visqol")
+    from scipy import signal
+
+    rate = 44_100  # not ViSQOL's own rate: the metric resamples
+    music = _music(rate, 2.0)
+    noisy = music + 0.01 * np.random.default_rng(5).standard_normal(music.shape)
+    dull = signal.sosfilt(signal.butter(8, 2000, fs=rate, output="sos"), music, axis=0)
+    same, hiss, low = (metrics.visqol_mos(music, x, rate) for x in (music, noisy, dull))
+    assert same > 4.5 and same > hiss and same > low
+    assert metrics.visqol_mos(music[: rate // 4], noisy[: rate // 4], rate) is None  # too short for its patches
+    assert metrics.score(music, noisy, rate, speech=False)["visqol_mos"] == pytest.approx(hiss)
 
 
 def test_bitrate_and_compression_ratio():
