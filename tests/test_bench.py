@@ -81,6 +81,13 @@ def test_effort_quick_times_and_scores_each_category_at_two_efforts(tmp_path):
     assert "slowest clip" in (tmp_path / "effort.md").read_text()
 
 
+def test_entropy_quick_measures_the_payload_against_bounds_it_cannot_beat(tmp_path):
+    [row] = quick("bench.entropy", tmp_path / "entropy")
+    zstd, order0, gauss, laplace = (float(row[k]) for k in ("zstd", "order0", "gauss", "laplace"))
+    assert 0 < order0 <= min(gauss, laplace) and zstd < 16  # Gibbs: no model codes a histogram below its entropy
+    assert "| speech | 1 |" in (tmp_path / "entropy.md").read_text()
+
+
 def test_speed_quick_measures_both_directions(tmp_path):
     rows = quick("bench.speed", tmp_path / "speed")
     assert [row["mode"] for row in rows] == ["spectral", "waveform"]
