@@ -7,9 +7,9 @@ language reproduces exactly; no library's random distribution code is involved.
 
 import numpy as np
 
-_GAMMA = np.uint64(0x9E3779B97F4A7C15)
-_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX2 = np.uint64(0x94D049BB133111EB)
+GAMMA = np.uint64(0x9E3779B97F4A7C15)
+MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+MIX2 = np.uint64(0x94D049BB133111EB)
 
 
 def splitmix64(seed: int, count: int) -> np.ndarray:
@@ -17,9 +17,9 @@ def splitmix64(seed: int, count: int) -> np.ndarray:
     z = np.arange(1, count + 1, dtype=np.uint64)
     shifted = np.empty_like(z)
     with np.errstate(over="ignore"):  # wrap-around modulo 2**64 is the algorithm
-        z *= _GAMMA
+        z *= GAMMA
         z += np.uint64(seed)
-        for shift, factor in ((30, _MIX1), (27, _MIX2), (31, None)):  # in place: a third faster than temporaries
+        for shift, factor in ((30, MIX1), (27, MIX2), (31, None)):  # in place: a third faster than temporaries
             np.right_shift(z, np.uint64(shift), out=shifted)
             z ^= shifted
             if factor is not None:
@@ -41,10 +41,15 @@ def input_noise(seed: int, width: int, length: int) -> np.ndarray:
     return uniform(seed, width * length).reshape(width, length)
 
 
+def start_seed(seed: int, segment: int) -> int:
+    """The stream of segment `segment`'s start draws: seed + 2**32 (segment + 1) mod 2**64, which no file's input
+    noise uses."""
+    return (seed + ((segment + 1) << 32)) % 2**64
+
+
 def _start_draws(seed: int, segment: int, shape: tuple[int, ...]) -> np.ndarray:
-    """Segment `segment`'s start draws u, row-major in `shape`, from the stream seeded with
-    seed + 2**32 (segment + 1), which no file's input noise uses."""
-    return uniform((seed + ((segment + 1) << 32)) % 2**64, int(np.prod(shape))).reshape(shape)
+    """Segment `segment`'s start draws u, row-major in `shape`."""
+    return uniform(start_seed(seed, segment), int(np.prod(shape))).reshape(shape)
 
 
 def start_phase(seed: int, segment: int, shape: tuple[int, ...]) -> np.ndarray:
@@ -53,10 +58,3 @@ def start_phase(seed: int, segment: int, shape: tuple[int, ...]) -> np.ndarray:
     A random start, unlike phase 0, is no symmetric fixed point that rounding could tip either way.
     """
     return np.exp(2j * np.pi * _start_draws(seed, segment, shape))
-
-
-def start_angle(seed: int, segment: int, shape: tuple[int, ...]) -> np.ndarray:
-    """The angles 2 pi u of the same draws (version 5: where phase-gradient integration does not reach)."""
-    angle = _start_draws(seed, segment, shape)
-    angle *= 2.0 * np.pi
-    return angle

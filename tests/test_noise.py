@@ -1,6 +1,8 @@
 import numpy as np
+import pytest
 
-from codec.noise import input_noise, splitmix64
+from codec.noise import input_noise, splitmix64, start_seed, uniform
+from codec.phase import draws
 
 
 def test_splitmix64_matches_the_published_sequence():
@@ -14,3 +16,12 @@ def test_input_noise_is_row_major_uniform_and_seeded():
     assert z.min() >= 0.0 and z.max() < 1.0 and abs(z.mean() - 0.5) < 0.02
     assert np.array_equal(z.ravel()[:10], input_noise(42, 1, 10).ravel())
     assert not np.array_equal(z, input_noise(43, 4, 1000))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2**32 - 1, 2**63 + 7, 2**64 - 1])
+def test_compiled_start_angles_are_the_defined_draws_bit_for_bit(seed):
+    for segment, shape in ((0, (3, 5)), (1, (972, 513)), (4095, (7, 257))):
+        defined = uniform(start_seed(seed, segment), int(np.prod(shape))).reshape(shape) * (2.0 * np.pi)
+        compiled = draws.start_angle(seed, segment, shape)
+        assert compiled.dtype == np.float64 and np.array_equal(compiled, defined)
+    assert not np.array_equal(draws.start_angle(seed, 0, (4, 4)), draws.start_angle(seed, 1, (4, 4)))

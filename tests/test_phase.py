@@ -8,10 +8,10 @@ import soundfile
 from conftest import DATA
 
 import codec
-from codec import noise, phase, spectrum
+from codec import phase, spectrum
 from codec.bitstream import LEGACY_PHASE, V5_FIELDS
 from codec.modes import MODES
-from codec.phase import griffin_lim, pghi
+from codec.phase import draws, griffin_lim, pghi
 
 N = 512
 BINS = N // 2 + 1
@@ -51,7 +51,7 @@ def test_a_steady_tone_advances_its_phase_at_its_own_frequency(frequency_bins):
     tone = (0.5 * np.sin(2 * np.pi * frequency_bins * rate / N * t))[:, None]
     y = log_magnitudes(tone)
     by_bin = np.ascontiguousarray(y.transpose(0, 2, 1))
-    start = noise.start_angle(1, 0, (y.shape[1], BINS))
+    start = draws.start_angle(1, 0, (y.shape[1], BINS))
     angle = pghi.angles(by_bin, y.shape[1], start, 0, 1 / spectrum.OVERLAP_FACTOR, 5.0)
     peak = round(frequency_bins)
     steps = np.diff(angle[10:-10, peak].astype(np.float64))
@@ -64,7 +64,7 @@ def test_given_frames_keep_their_phase_and_quiet_cells_their_random_start(speech
     by_bin = np.ascontiguousarray(speech.transpose(0, 2, 1))
     frames = speech.shape[1]
     given = np.random.default_rng(0).uniform(0, 2 * np.pi, (8, BINS))
-    random = noise.start_angle(5, 2, (frames, BINS))
+    random = draws.start_angle(5, 2, (frames, BINS))
     start = random.copy()
     start[:8] = given
     angle = pghi.angles(by_bin, frames, start, 8, 1 / spectrum.OVERLAP_FACTOR, 5.0)
