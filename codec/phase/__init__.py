@@ -52,18 +52,15 @@ class GradientStart(Start):
     def frames(
         self, y: np.ndarray, n_fft: int, valid: int, seed: int, segment: int, shared: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        from codec.phase import pghi
+        from codec.phase import draws, pghi
 
-        start = noise.start_angle(seed, segment, y.shape[1:])
+        start = draws.start_angle(seed, segment, y.shape[1:])
         start[: shared.shape[1]] = np.angle(shared.sum(axis=0))
         by_bin = np.ascontiguousarray(y.transpose(0, 2, 1))  # (C, B, L): the networks' own layout
         hop_ratio = 1 / spectrum.OVERLAP_FACTOR
         angle = pghi.angles(by_bin, valid, start, shared.shape[1], hop_ratio, TOLERANCE)
         mag = _magnitudes(y, n_fft, valid, np.float32)
-        x = np.empty(mag.shape, np.complex64)
-        np.multiply(mag, np.cos(angle), out=x.real)
-        np.multiply(mag, np.sin(angle), out=x.imag)
-        return x, mag
+        return pghi.polar(mag, np.cos(angle), np.sin(angle)), mag
 
 
 GRIFFIN_LIM, PGHI = 0, 1  # `phase` bytes: the start of versions 2 to 4, and phase-gradient integration
