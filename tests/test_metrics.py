@@ -67,21 +67,21 @@ def test_pesq_prefers_clean_speech(speech):
     assert metrics.pesq_wb(speech, speech, RATE) > 4.0 > metrics.pesq_wb(speech, noisy, RATE)
 
 
-def _music(rate: int, seconds: float) -> np.ndarray:
-    """A decaying tone on the left, noise on the right: two unlike channels."""
-    t = np.arange(int(seconds * rate)) / rate
+def _music_hiss_and_dull(rate: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """2 s of two unlike channels (a decaying tone, noise), the same with hiss, and the same low-passed at 2 kHz."""
+    from scipy import signal
+
+    t = np.arange(2 * rate) / rate
     noise = 0.3 * np.random.default_rng(4).standard_normal(len(t))
-    return np.stack([np.sin(2 * np.pi * 440 * t) * np.exp(-2 * (t % 0.5)), noise], 1) * 0.3
+    music = np.stack([np.sin(2 * np.pi * 440 * t) * np.exp(-2 * (t % 0.5)), noise], 1) * 0.3
+    hiss = music + 0.01 * np.random.default_rng(5).standard_normal(music.shape)
+    return music, hiss, signal.sosfilt(signal.butter(8, 2000, fs=rate, output="sos"), music, axis=0)
 
 
 def test_zimtohrli_ranks_noise_and_a_low_pass_below_the_original():
     pytest.importorskip("zimtohrli")
-    from scipy import signal
-
     rate = 44_100  # not Zimtohrli's own rate: the metric resamples
-    music = _music(rate, 2.0)
-    noisy = music + 0.01 * np.random.default_rng(5).standard_normal(music.shape)
-    dull = signal.sosfilt(signal.butter(8, 2000, fs=rate, output="sos"), music, axis=0)
+    music, noisy, dull = _music_hiss_and_dull(rate)
     same, hiss, low = (metrics.zimtohrli_mos(music, x, rate) for x in (music, noisy, dull))
     assert same == pytest.approx(5.0) and same > hiss and same > low
     assert metrics.zimtohrli_mos(music[:1000], noisy[:1000], rate) is None  # too short to score safely
@@ -89,12 +89,8 @@ def test_zimtohrli_ranks_noise_and_a_low_pass_below_the_original():
 
 def test_visqol_ranks_noise_and_a_low_pass_below_the_original():
     pytest.importorskip("visqol")
-    from scipy import signal
-
     rate = 44_100  # not ViSQOL's own rate: the metric resamples
-    music = _music(rate, 2.0)
-    noisy = music + 0.01 * np.random.default_rng(5).standard_normal(music.shape)
-    dull = signal.sosfilt(signal.butter(8, 2000, fs=rate, output="sos"), music, axis=0)
+    music, noisy, dull = _music_hiss_and_dull(rate)
     same, hiss, low = (metrics.visqol_mos(music, x, rate) for x in (music, noisy, dull))
     assert same > 4.5 and same > hiss and same > low
     assert metrics.visqol_mos(music[: rate // 4], noisy[: rate // 4], rate) is None  # too short for its patches
