@@ -10,7 +10,7 @@ payload is measured in bits a weight four ways:
   adaptive or two-pass coder without context reaches, before it pays for its tables;
 - `gauss`, `laplace`: the cost under a discretized Gaussian or Laplace per tensor and segment whose scale is the
   codes' own (RMS, mean |code|): what a coder with one stored scale a tensor (Cool-chic's, C3's) would spend.
-The step bytes (one a tensor a segment) are counted at 8 bits in the last three as in zstd's.
+The step bytes (one a tensor a segment) are counted at 8 bits in the last three, as the raw payload holds them.
 """
 
 import io
@@ -33,16 +33,28 @@ def order0_bits(codes: np.ndarray) -> float:
     return float(-(counts * np.log2(counts / counts.sum())).sum())
 
 
+def _gauss_cdf(x: np.ndarray, rms: float) -> np.ndarray:
+    return special.ndtr(x / rms)
+
+
+def _laplace_cdf(x: np.ndarray, mean_abs: float) -> np.ndarray:
+    return 0.5 + 0.5 * np.sign(x) * (1 - np.exp(-np.abs(x) / mean_abs))
+
+
+# model -> (its CDF, the scale it takes from the codes): a zero-mean Gaussian of their RMS, a Laplace of their mean |v|
+MODELS = {
+    "gauss": (_gauss_cdf, lambda v: float(np.sqrt(np.mean(v**2)))),
+    "laplace": (_laplace_cdf, lambda v: float(np.mean(np.abs(v)))),
+}
+MIN_SCALE = 0.3  # a tensor of zeros would otherwise have no distribution
+
+
 def model_bits(values: np.ndarray, model: str) -> float:
-    """Bits of integer `values` under a zero-mean discretized Gaussian (scale: their RMS) or Laplace (mean |v|)."""
+    """Bits of integer `values` under MODELS[model], discretized to the integers, with the values' own scale."""
+    cdf, scale_of = MODELS[model]
     v = values.astype(np.float64)
-    if model == "gauss":
-        scale = max(float(np.sqrt(np.mean(v**2))), 0.3)
-        cdf = lambda x: special.ndtr(x / scale)  # noqa: E731
-    else:
-        scale = max(float(np.mean(np.abs(v))), 0.3)
-        cdf = lambda x: 0.5 + 0.5 * np.sign(x) * (1 - np.exp(-np.abs(x) / scale))  # noqa: E731
-    p = np.maximum(cdf(v + 0.5) - cdf(v - 0.5), 1e-300)
+    scale = max(scale_of(v), MIN_SCALE)
+    p = np.maximum(cdf(v + 0.5, scale) - cdf(v - 0.5, scale), 1e-300)
     return float(-np.log2(p).sum())
 
 
@@ -60,9 +72,7 @@ def measured(name: str, category: str, data: bytes) -> dict:
         "weights": weights,
         "zstd": round(8 * header.payload_bytes / weights, 3),
         "order0": round((steps + sum(order0_bits(c) for c, _ in per_tensor)) / weights, 3),
-        "gauss": round((steps + sum(model_bits(v, "gauss") for _, v in per_tensor)) / weights, 3),
-        "laplace": round((steps + sum(model_bits(v, "laplace") for _, v in per_tensor)) / weights, 3),
-    }
+    } | {model: round((steps + sum(model_bits(v, model) for _, v in per_tensor)) / weights, 3) for model in MODELS}
 
 
 def main() -> None:
@@ -71,12 +81,12 @@ def main() -> None:
     clips = [c for c in load_clips(args.corpus, 0.5 if args.quick else args.excerpt) if c.category in KBPS]
     if args.quick:
         clips = clips[:1]
+    steps = 20 if args.quick else args.iterations
     rows = []
     for clip in clips:
-        steps = 20 if args.quick else args.iterations
         data = codec.encode(clip.audio, clip.rate, bitrate=KBPS[clip.category] * 1000, iterations=steps)
         rows.append(measured(clip.name, clip.category, data))
-    columns = ("zstd", "order0", "gauss", "laplace")
+    columns = ("zstd", "order0", *MODELS)
     title = "Payload bits a weight: zstd against entropy bounds"
     lines = report.preamble(title, "bench.entropy", time.perf_counter() - began)
     lines += [*report.mean_table(rows, ("category",), columns), "", *report.row_table(rows)]

@@ -200,6 +200,7 @@ def score(
     if test.shape[1] != reference.shape[1]:
         raise ValueError(f"channel counts differ: {reference.shape[1]} and {test.shape[1]}")
     test = align(reference, test, sample_rate) if search_delay else _shifted(test, 0, len(reference))
+    visqol = not speech if visqol is None else visqol
     return {
         "snr_db": snr_db(reference, test),
         "si_sdr_db": si_sdr_db(reference, test),
@@ -207,7 +208,7 @@ def score(
         "pesq_wb": pesq_wb(reference, test, sample_rate) if speech else None,
         "stoi": stoi(reference, test, sample_rate) if speech else None,
         "zimtohrli_mos": zimtohrli_mos(reference, test, sample_rate),
-        "visqol_mos": visqol_mos(reference, test, sample_rate) if (not speech if visqol is None else visqol) else None,
+        "visqol_mos": visqol_mos(reference, test, sample_rate) if visqol else None,
     }
 
 
