@@ -43,7 +43,7 @@ def rms_db(audio: np.ndarray) -> float:
 
 @contextlib.contextmanager
 def phase_draw(draw: int) -> Iterator[None]:
-    """Decodes inside draw the phase search's random start angles from seed `draw` instead of the file's seed.
+    """Inside, decodes draw the phase search's random start angles from seed `draw` instead of the file's seed.
 
     A probe, not a decoder option: formats/ddc.md §7 draws them from the header's seed, which also makes the
     networks' input, so rewriting the header would change the networks too. This changes the draw alone."""
@@ -71,10 +71,10 @@ def measure(clip: Clip, iterations: int | None) -> list[dict]:
     def encoded(audio: np.ndarray, seed: int) -> bytes:
         return codec.encode(audio, clip.rate, bitrate=KBPS * 1000, seed=seed, iterations=iterations)
 
-    rows, first = [], b""
+    rows, first = [], b""  # first: seed 0's file, which the draws decode
     for seed in SEEDS:
         data = encoded(clip.audio, seed)
-        first = first or data
+        first = data if seed == SEEDS[0] else first
         rows.append(base | {"varied": "seed", "seed": seed, "draw": seed, "rms_dbfs": round(own, 1)})
         rows[-1] |= scored(clip, data)
     for draw in DRAWS:
