@@ -108,3 +108,13 @@ def test_waveform_synthesis_at_a_coded_rate_decodes_to_the_full_length(monkeypat
     assert (header.version, header.synthesis, header.rate_divisor) == (4, 0, 2)
     out, out_rate = codec.decode(data)
     assert out_rate == rate and out.shape == (4800, 1) and np.isfinite(out).all()
+
+
+def test_energy_above_band_is_the_share_the_narrow_band_drops():
+    rate = 48_000
+    t = np.arange(rate) / rate
+    low, high = np.sin(2 * np.pi * 1000 * t), np.sin(2 * np.pi * 12_000 * t)  # the band kept at D = 3 ends at 7.52 kHz
+    assert resample.energy_above_band(low[:, None], 3) < 1e-6
+    assert resample.energy_above_band((low + high)[:, None], 3) == pytest.approx(0.5, abs=1e-3)
+    assert resample.energy_above_band((low + high)[:, None], 1) < 1e-6  # nothing is dropped at the full rate
+    assert resample.energy_above_band(np.zeros((10, 2)), 3) == 0.0

@@ -206,6 +206,20 @@ def test_a_clamped_bitrate_and_a_missed_target_are_warned_about(tmp_path):
     assert "warning" not in quiet.stderr
 
 
+def test_encode_warns_when_the_narrowed_band_drops_what_the_input_holds(tmp_path):
+    rate = 48_000
+    t = np.arange(rate) / rate
+    voice = 0.2 * np.sin(2 * np.pi * 220 * t) * (1 + np.sin(2 * np.pi * 3 * t))
+    for name, audio, warned in (("low", voice, False), ("airy", voice + 0.05 * np.sin(2 * np.pi * 11_000 * t), True)):
+        source = tmp_path / f"{name}.wav"
+        soundfile.write(source, audio.astype(np.float32), rate)
+        result = run("encode", source, tmp_path / f"{name}.ddc", "-b", "24k", *FAST)
+        assert result.exit_code == 0, result.output
+        assert ("lies above 7.5 kHz, which 24k does not code; --band full keeps it" in result.stderr) == warned
+        full = run("encode", source, tmp_path / f"{name}_full.ddc", "-b", "24k", "--band", "full", *FAST)
+        assert "warning" not in full.stderr
+
+
 @pytest.mark.parametrize(("mode", "measure"), [("spectral", "fit LSD"), ("waveform", "fit SNR")])
 def test_progress_without_a_terminal_is_plain_lines_with_the_modes_measure(tmp_path, mode, measure):
     result = run("encode", DATA / "digit_0_jackson.wav", tmp_path / "a.ddc", "-m", mode, "--iterations", "20")
