@@ -39,19 +39,18 @@ def decimate(audio: np.ndarray, divisor: int) -> np.ndarray:
 def energy_above_band(audio: np.ndarray, divisor: int, block: int = 4096) -> float:
     """The fraction of the audio's energy (less DC) above the band that decimating by `divisor` keeps (PASSBAND x
     the coded Nyquist frequency): what coding the narrower band drops. Welch's estimate: Hann windows of `block`
-    samples overlapping by half, which weigh every sample alike, taken 256 at a time so memory stays small."""
-    audio = np.asarray(audio, np.float64)
-    audio = audio - audio.mean(axis=0)
-    hop = block // 2
-    padded = np.zeros((len(audio) + 2 * block, audio.shape[1]))
-    padded[block : block + len(audio)] = audio
+    samples overlapping by half (every sample weighs alike), read 256 windows at a time, so memory stays small."""
+    hop, frames = block // 2, len(audio)
+    mean = np.mean(audio, axis=0, dtype=np.float64)
     window = np.hanning(block + 1)[:-1, None]  # periodic: shifted by half a block, the windows sum to 1
     power = np.zeros(block // 2 + 1)
-    starts = range(0, len(padded) - block + 1, hop)
-    for first in range(0, len(starts), 256):
-        chosen = starts[first : first + 256]
-        frames = np.lib.stride_tricks.sliding_window_view(padded[chosen[0] : chosen[-1] + block], block, axis=0)[::hop]
-        power += np.square(np.abs(np.fft.rfft(frames.transpose(0, 2, 1) * window, axis=1))).sum(axis=(0, 2))
+    for first in range(-block, frames, 256 * hop):  # windows start from a block before the audio to its end
+        span = np.zeros((256 * hop + block, audio.shape[1]))
+        begin, end = max(first, 0), min(first + len(span), frames)
+        if begin < end:
+            span[begin - first : end - first] = audio[begin:end] - mean
+        windows = np.lib.stride_tricks.sliding_window_view(span, block, axis=0)[::hop][:256]
+        power += np.square(np.abs(np.fft.rfft(windows * window.T, axis=2))).sum(axis=(0, 1))
     total = power.sum()
     above = np.fft.rfftfreq(block) > PASSBAND / (2 * divisor)  # cycles a sample
     return float(power[above].sum() / total) if total > 0 else 0.0
