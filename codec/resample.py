@@ -42,7 +42,7 @@ def energy_above_band(audio: np.ndarray, divisor: int, block: int = 4096) -> flo
     samples overlapping by half (every sample weighs alike), read 256 windows at a time, so memory stays small."""
     hop, frames = block // 2, len(audio)
     mean = np.mean(audio, axis=0, dtype=np.float64)
-    window = np.hanning(block + 1)[:-1, None]  # periodic: shifted by half a block, the windows sum to 1
+    window = np.hanning(block + 1)[:-1]  # periodic: shifted by half a block, the windows sum to 1
     power = np.zeros(block // 2 + 1)
     for first in range(-block, frames, 256 * hop):  # windows start from a block before the audio to its end
         span = np.zeros((256 * hop + block, audio.shape[1]))
@@ -50,7 +50,7 @@ def energy_above_band(audio: np.ndarray, divisor: int, block: int = 4096) -> flo
         if begin < end:
             span[begin - first : end - first] = audio[begin:end] - mean
         windows = np.lib.stride_tricks.sliding_window_view(span, block, axis=0)[::hop][:256]
-        power += np.square(np.abs(np.fft.rfft(windows * window.T, axis=2))).sum(axis=(0, 1))
+        power += np.square(np.abs(np.fft.rfft(windows * window, axis=2))).sum(axis=(0, 1))
     total = power.sum()
     above = np.fft.rfftfreq(block) > PASSBAND / (2 * divisor)  # cycles a sample
     return float(power[above].sum() / total) if total > 0 else 0.0
