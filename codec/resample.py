@@ -45,11 +45,11 @@ def energy_above_band(audio: np.ndarray, divisor: int, block: int = 4096) -> flo
     window = np.hanning(block + 1)[:-1]  # periodic: shifted by half a block, the windows sum to 1
     power = np.zeros(block // 2 + 1)
     for first in range(-block, frames, 256 * hop):  # windows start from a block before the audio to its end
-        span = np.zeros((256 * hop + block, audio.shape[1]))
+        span = np.zeros((255 * hop + block, audio.shape[1]))  # exactly the 256 windows starting at `first`
         begin, end = max(first, 0), min(first + len(span), frames)
         if begin < end:
             span[begin - first : end - first] = audio[begin:end] - mean
-        windows = np.lib.stride_tricks.sliding_window_view(span, block, axis=0)[::hop][:256]
+        windows = np.lib.stride_tricks.sliding_window_view(span, block, axis=0)[::hop]
         power += np.square(np.abs(np.fft.rfft(windows * window, axis=2))).sum(axis=(0, 1))
     total = power.sum()
     above = np.fft.rfftfreq(block) > PASSBAND / (2 * divisor)  # cycles a sample
