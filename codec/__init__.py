@@ -15,6 +15,11 @@ import io
 import os
 from typing import TYPE_CHECKING, BinaryIO
 
+# OpenMP threads (torch's) that wait for work sleep instead of spinning: a spinning thread takes a core from the
+# process it waits on whenever anything else runs (bench/RESULTS.md, "Speed"). Read when the OpenMP runtime loads,
+# so it must be set before torch is imported; a value the user set stands.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 import numpy as np
 
 from codec import bitstream
@@ -92,8 +97,8 @@ def open(source: str | os.PathLike | BinaryIO, threads: int | None = None) -> Re
     """Open a .ddc path or binary file object for streaming decode; see Reader.
 
     The header and payload are read and checked here: a malformed stream raises FormatError
-    (or a subclass) before any audio is made. threads: FFT workers (None: $DDCODEC_THREADS, else one,
-    which measured fastest: codec.threads.decode_workers).
+    (or a subclass) before any audio is made. threads: threads to decode with (None: $DDCODEC_THREADS, else one;
+    codec.threads).
     """
     return Reader(source, threads)
 

@@ -31,7 +31,8 @@ class EncodeOptions:
     iterations : fit steps; None for the mode's default (FitConfig.steps: more is slower and, up to a point, better).
     effort : the fit's steps as a multiple of the default (1): 2 takes about twice as long for a little more
         quality (bench/RESULTS.md, "Effort"). Give effort or iterations, not both.
-    threads : threads for the fit and the FFTs; None for $DDCODEC_THREADS, else every core.
+    threads : threads to compute with (torch, BLAS, OpenMP, the FFTs); None for $DDCODEC_THREADS, else 1
+        (codec.threads: measured fastest, and it shares the cores with other processes).
     denoise : "auto" removes stationary background noise the encoder detects (input it finds
         clean, 20 dB SNR or more, is coded as with "off"); "off" keeps
         everything, noise included. Off by default: the detector also takes sustained music

@@ -1,17 +1,26 @@
-"""How many threads ddcodec computes with: the `threads` option, else $DDCODEC_THREADS, else every core.
+"""How many threads ddcodec computes with, and the one place that bounds them.
 
-It bounds torch's intra-op threads while fitting and scipy.fft's workers in the STFTs,
-so that several files coded in parallel do not oversubscribe the cores. Decoding does not
-depend on it (every FFT is computed alone); encoding does, as torch's matmuls round
-differently with another thread count and the fit lands elsewhere.
+One setting: the `threads` option, else $DDCODEC_THREADS, else DEFAULT. Inside `bounded`, torch's
+intra-op threads (when torch is loaded), every BLAS pool and every OpenMP runtime in the process hold
+at most that many threads; the FFTs take it as scipy.fft's `workers`. The numba kernels are serial.
+
+The default is one thread, by measurement (bench/RESULTS.md, "Speed"): on 2 cores one thread fits as fast
+as two alone (the networks are small batched matmuls), and threads that wait for a descheduled sibling
+spin, so two threads beside any other busy process ran many times slower. Decoding gives the same bytes
+whatever the setting; encoding does not (torch's matmuls round differently with another thread count).
 """
 
+import contextlib
 import os
+import sys
+from collections.abc import Iterator
+
+import threadpoolctl
 
 from codec.errors import SettingError
-from codec.spectrum import ALL_CORES
 
 ENV = "DDCODEC_THREADS"
+DEFAULT = 1
 
 
 def check(threads: int | None) -> int | None:
@@ -21,31 +30,33 @@ def check(threads: int | None) -> int | None:
     return threads
 
 
-def resolve(threads: int | None) -> int | None:
-    """The thread count in force: `threads`, else $DDCODEC_THREADS, else None (every core).
+def resolve(threads: int | None) -> int:
+    """The thread count in force: `threads`, else $DDCODEC_THREADS, else DEFAULT.
 
     A bad $DDCODEC_THREADS raises SettingError, which the CLI reports in one line like any bad input."""
     if threads is not None:
         return check(threads)
     text = os.environ.get(ENV, "").strip()
     if not text:
-        return None
+        return DEFAULT
     try:
         return check(int(text))
     except ValueError:
         raise SettingError(f"{ENV}={text!r} is not a positive integer") from None
 
 
-def fft_workers(threads: int | None) -> int:
-    """scipy.fft's `workers` for a thread setting."""
-    resolved = resolve(threads)
-    return ALL_CORES if resolved is None else resolved
-
-
-def decode_workers(threads: int | None) -> int:
-    """scipy.fft's `workers` for decoding: as fft_workers, but one where no count is set. The decoder's transforms
-    hold one segment's frames, between compiled kernels, and waking scipy's thread pool for each costs more than
-    it saves (2 cores, 10 s excerpts, three interleaved rounds: 16 kHz speech 244-277x -> 303-316x real time,
-    44.1/48 kHz stereo music 122-124x both ways; bench/RESULTS.md, "Threads for decoding")."""
-    resolved = resolve(threads)
-    return 1 if resolved is None else resolved
+@contextlib.contextmanager
+def bounded(threads: int | None) -> Iterator[int]:
+    """Inside the block, torch, BLAS and OpenMP compute with at most resolve(threads) threads; yields that
+    count (scipy.fft's `workers`). Each pool's own setting is restored after."""
+    count = resolve(threads)
+    torch = sys.modules.get("torch")  # bounded only where loaded: decoding never imports it
+    previous = torch.get_num_threads() if torch else None
+    with threadpoolctl.threadpool_limits(limits=count):
+        if torch:
+            torch.set_num_threads(count)
+        try:
+            yield count
+        finally:
+            if torch:
+                torch.set_num_threads(previous)

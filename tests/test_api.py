@@ -2,15 +2,19 @@
 
 import dataclasses
 import io
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
+import threadpoolctl
 import torch
 from conftest import VECTORS, load
 from test_cli import run
 
 import codec
-from codec import modes, spectrum, threads
+from codec import modes, threads
 from codec.cli import format_bitrate, parse_bitrate
 from codec.encoder.segments import SegmentBatch
 from codec.options import EncodeOptions
@@ -113,12 +117,35 @@ def test_decoding_with_two_threads_gives_the_same_bytes(path, monkeypatch):
     assert np.array_equal(default, two) and np.array_equal(default, from_env)
 
 
-def test_decoding_runs_its_ffts_on_one_worker_unless_told_otherwise(monkeypatch):
+def test_one_thread_unless_told_otherwise(monkeypatch):
     monkeypatch.delenv("DDCODEC_THREADS", raising=False)
-    assert threads.decode_workers(None) == 1 and threads.fft_workers(None) == spectrum.ALL_CORES
-    assert threads.decode_workers(3) == 3
+    assert threads.resolve(None) == 1 and threads.resolve(3) == 3
     monkeypatch.setenv("DDCODEC_THREADS", "2")
-    assert threads.decode_workers(None) == 2
+    assert threads.resolve(None) == 2
+
+
+def test_decoding_bounds_the_blas_pools_while_it_runs_and_restores_them():
+    """A numpy build with threaded BLAS keeps its own count until a decode starts, holds the setting during it."""
+    pools = [p for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"]
+    if not pools:
+        pytest.skip("numpy has no BLAS pool threadpoolctl sees")
+    seen = []
+    with threadpoolctl.threadpool_limits(limits=2, user_api="blas"), codec.open(VECTORS / "digit_spectral_8k.ddc") as r:
+        for _ in r:
+            seen.extend(p["num_threads"] for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas")
+        after = [p["num_threads"] for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"]
+    assert seen and set(seen) == {1}
+    assert set(after) == {2}
+
+
+@pytest.mark.parametrize("asked", [None, "ACTIVE"])
+def test_openmp_threads_wait_passively_unless_the_user_says_otherwise(asked):
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    if asked:
+        env["OMP_WAIT_POLICY"] = asked
+    code = "import os, codec; print(os.environ['OMP_WAIT_POLICY'])"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == (asked or "PASSIVE")
 
 
 def test_the_thread_setting_reaches_torch_during_the_fit_and_is_restored():

@@ -12,8 +12,14 @@ from typing import BinaryIO
 import numpy as np
 
 from codec import bitstream, limit, modes, resample
+from codec import threads as thread_setting
 from codec.decoder.runs import iter_runs
-from codec.threads import decode_workers
+
+
+def _bounded(blocks: Iterator[np.ndarray], threads: int) -> Iterator[np.ndarray]:
+    """The blocks, made with the process's BLAS and OpenMP pools bounded to `threads` (codec.threads)."""
+    with thread_setting.bounded(threads):
+        yield from blocks
 
 
 class Reader:
@@ -31,7 +37,7 @@ class Reader:
             self.header, exponents, codes = bitstream.read(source)
         self._payload: tuple[np.ndarray, list[np.ndarray]] | None = (exponents, codes)
         self.mode = modes.for_header(self.header)
-        self._workers = decode_workers(threads)
+        self._threads = thread_setting.resolve(threads)
 
     @property
     def sample_rate(self) -> int:
@@ -55,12 +61,12 @@ class Reader:
             raise ValueError("the stream is closed")
         per_segment = self.mode.values_per_segment(self.header)
         runs = iter_runs(self.header, *self._payload, per_segment)
-        blocks = self.mode.blocks(self.header, runs, self._workers)
+        blocks = self.mode.blocks(self.header, runs, self._threads)
         if self.header.gain:  # §10: before the rate conversion and the peak limit
             blocks = (block * np.float32(self.header.gain_factor) for block in blocks)
         if self.header.rate_divisor > 1:
             blocks = resample.interpolate(blocks, self.header.rate_divisor, self.frames)
-        return limit.limited(blocks, self.header.peak)
+        return _bounded(limit.limited(blocks, self.header.peak), self._threads)
 
     def read(self) -> np.ndarray:
         """All the audio, (frames, channels) float32."""

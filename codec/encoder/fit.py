@@ -7,8 +7,7 @@ weight tensor carries a leading segment axis and layers are batched matmuls.
 The forward pass must match codec/decoder/forward.py (formats/ddc.md, "Forward pass").
 """
 
-import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -26,20 +25,6 @@ def resolve_device(device: str) -> str:
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     return device
-
-
-@contextlib.contextmanager
-def torch_threads(threads: int | None) -> Iterator[None]:
-    """torch's intra-op threads set to `threads` inside the block (left alone for None), then restored."""
-    if threads is None:
-        yield
-        return
-    previous = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 def upsample_linear(x: torch.Tensor) -> torch.Tensor:

@@ -15,7 +15,7 @@ from codec import limit, modes, resample, threads
 from codec.bitstream import GAIN_STEPS_PER_OCTAVE, Header, header_bytes, snr_estimate, version_for
 from codec.encoder import denoise, pack
 from codec.encoder.checks import check_audio
-from codec.encoder.fit import fit_networks, resolve_device, torch_threads
+from codec.encoder.fit import fit_networks, resolve_device
 from codec.encoder.quantize import quantize, search_levels
 from codec.encoder.segments import SegmentBatch, iter_batches
 from codec.frequency import Nodes
@@ -53,7 +53,7 @@ def encode_stream(
     if noise is not None and noise.applied:
         signal = denoiser.target(signal, noise, sample_rate // divisor)
     batches = list(iter_batches(signal, shape, MAX_FIT_WORK, center=mode.center))
-    with torch_threads(threads.resolve(options.threads)):
+    with threads.bounded(options.threads):
         config = options.fit_config(batches[0].target.shape[1], mode)
         config = dataclasses.replace(config, device=resolve_device(config.device))
         nodes = Nodes(channels, signal.shape[1] // channels, shape.frequency_q)
@@ -97,7 +97,7 @@ def _signal(
     divisor = mode.rate_divisor(bitrate, sample_rate, channels) if options.band == "auto" else 1
     coded = resample.decimate(audio, divisor) if divisor > 1 else audio
     shape = mode.shape(bitrate, sample_rate // divisor, channels, len(coded))
-    return bitrate, divisor, shape, mode.signal(coded, shape, threads.fft_workers(options.threads)), gain
+    return bitrate, divisor, shape, mode.signal(coded, shape, threads.resolve(options.threads)), gain
 
 
 def _fit(
