@@ -1,6 +1,6 @@
 """Denoising benchmark: code noisy speech, score the result against the clean speech (issue 13).
 
-    python -m bench.denoise --corpus ../shared/corpus --out bench/results/denoise_v3   # the full run
+    python -m bench.denoise --corpus ../shared/corpus --out bench/results/denoise_v8   # the full run
     python -m bench.denoise --corpus ../shared/corpus --modes spectral,waveform      # waveform mode too (slow)
     python -m bench.denoise --quick                                                  # a smoke test
 

@@ -1,7 +1,7 @@
 """The fit's effort (its steps as a multiple of the default) against quality and encode time, on every dev speech
 and music clip (issue 12: "encode no slower than 1x real time at the default effort; an --effort knob").
 
-    python -m bench.effort --corpus ../shared/corpus --out bench/results/effort
+    python -m bench.effort --corpus ../shared/corpus --out bench/results/effort_v8_fused
 
 Each effort codes every dev speech clip (10 s excerpts) at 6, 12 and 24 kbps and every dev music clip at 64 kbps,
 seed 0, in the default mode otherwise. Scores as in bench.loudness (speech PESQ-WB, music Zimtohrli MOS, LSD beside

@@ -1,6 +1,6 @@
 """Phase searches of spectral synthesis (formats/ddc.md §7): quality and decode speed, same weights.
 
-    python -m bench.phase --corpus ../shared/corpus --out bench/results/phase
+    python -m bench.phase --corpus ../shared/corpus --out bench/results/phase_v8
 
 Every speech clip at 24 and 12 kbps and music clip at 64 kbps (10 s excerpts, default fit) is encoded once;
 its header's `phase`, `phase_iterations` and `phase_slack` are then rewritten to each search below, so only

@@ -1,7 +1,7 @@
 """How much a speech clip's quality moves with the encoder's seed, the decoder's phase draw and the input's level
 (issue 12, "stable fits").
 
-    python -m bench.stability --corpus ../shared/corpus --out bench/results/stability
+    python -m bench.stability --corpus ../shared/corpus --out bench/results/stability_v8_draws
 
 Every dev speech clip (10 s excerpts) at 24 kbps in the default mode, three ways:
 - seed: encoded with seeds 0 to 4 at its own level;
