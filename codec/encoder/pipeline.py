@@ -139,6 +139,7 @@ def _fit(
     total = len(batches) * config.iterations
     parts: list[list[np.ndarray]] = []
     denoised = noise is not None and noise.applied
+    noise_error = denoiser.fit_error if denoiser is not None and denoised else None
     for index, batch in enumerate(batches):
 
         def report(step: int, relative: float, done: int = index * config.iterations, batch=batch) -> None:
@@ -151,8 +152,8 @@ def _fit(
         )
         plain = functools.partial(mode.fit_error, batch.target, weight, nodes, config.device)
         error = None
-        if denoiser is not None and noise is not None and noise.applied:
-            error = denoiser.fit_error(batch, noise, shape, config.iterations, config.device, weight, nodes=nodes)
+        if noise_error is not None:
+            error = noise_error(batch, noise, shape, config.iterations, config.device, weight, nodes=nodes)
         fitted = fit(error or plain(), report)
         if error is not None and not all(np.isfinite(w).all() for w in fitted):
             denoised, fitted = False, fit(plain(), report)
