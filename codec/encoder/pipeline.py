@@ -61,7 +61,8 @@ def encode_stream(
     # What the encoder found about noise goes in the header (version 3) for `ddcodec info`; the decoder ignores it.
     notes = {} if noise is None else {"denoised": int(denoised), "snr_estimate": snr_estimate(noise.snr_db)}
     phase, phase_iterations, phase_slack = mode.phase_search(channels, options.phase_iterations)
-    # Every field but those the payload decides, which stay 0 (out of bounds, so never written) until it is made.
+    # Every field but what the payload decides (levels, its CRC and size), which stay 0 until it is made: the header's
+    # size does not depend on them, and levels=0 fails validation, so this draft is never written as it is.
     header = Header(
         sample_rate=sample_rate,
         channels=channels,
