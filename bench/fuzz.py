@@ -39,8 +39,27 @@ Mutator = Callable[[np.random.Generator, bytes], bytes]
 
 
 def seeds() -> list[bytes]:
-    """The valid conformance vectors: the files mutations start from."""
-    return [p.read_bytes() for p in sorted(VECTORS.glob("*.ddc")) if not p.name.startswith("bad_")]
+    """The files mutations start from: the valid conformance vectors and a version-8 file with every section set."""
+    vectors = [p.read_bytes() for p in sorted(VECTORS.glob("*.ddc")) if not p.name.startswith("bad_")]
+    return [*vectors, every_section((VECTORS / "speech_spectral_nodes_16k.ddc").read_bytes())]
+
+
+def every_section(data: bytes) -> bytes:
+    """A version-8 file from `data` with each field after FIELDS away from its default.
+
+    No vector sets the notes and a rate divisor beside frequency nodes, so this declares them: doubling the
+    sample rate and frames with rate_divisor 2 leaves the coded audio, and so the payload, as it was.
+    """
+    header, _ = parse(data)
+    full = dataclasses.replace(
+        header,
+        sample_rate=2 * header.sample_rate,
+        frames=2 * header.frames,
+        denoised=1,
+        snr_estimate=bitstream.snr_estimate(14.0),
+        rate_divisor=2,
+    )
+    return seal(full, compressed=data[header.size :])
 
 
 def seal(header: Header, raw: bytes | None = None, compressed: bytes | None = None) -> bytes:

@@ -126,27 +126,6 @@ def header_bytes(version: int) -> int:
     return _PREFIX.size + _LAYOUTS[version].size + _CRC.size
 
 
-def version_for(
-    synthesis: int,
-    has_notes: bool,
-    rate_divisor: int = 1,
-    peak: int = 0,
-    phase: PhaseSearch = LEGACY_PHASE,
-    gain: int = 0,
-    frequency_q: int = 0,
-) -> int:
-    """The oldest format version that holds a file with these properties."""
-    if frequency_q:
-        return 8
-    if phase[2]:
-        return 7
-    if gain:
-        return 6
-    if tuple(phase) != LEGACY_PHASE:
-        return 5
-    return 4 if rate_divisor != 1 or peak else 3 if has_notes else 1 if synthesis == 0 else 2
-
-
 def code_bytes(levels: int) -> int:
     """Bytes per zigzag code in a payload quantized to `levels`: 1 while every code fits in a byte."""
     return 1 if levels <= ONE_BYTE_LEVELS else 2
@@ -185,9 +164,15 @@ class Header:
     @property
     def version(self) -> int:
         """The oldest format version that holds this header."""
-        return version_for(
-            self.synthesis, self.has_notes, self.rate_divisor, self.peak, self.phase_search, self.gain, self.frequency_q
-        )
+        if self.frequency_q:
+            return 8
+        if self.phase_slack:
+            return 7
+        if self.gain:
+            return 6
+        if self.phase_search != LEGACY_PHASE:
+            return 5
+        return 4 if self.rate_divisor != 1 or self.peak else 3 if self.has_notes else 1 if self.synthesis == 0 else 2
 
     @property
     def phase_search(self) -> PhaseSearch:

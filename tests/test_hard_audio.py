@@ -104,7 +104,7 @@ def test_every_sample_format_encodes_through_the_cli(tmp_path, fmt, subtype):
     original, _ = soundfile.read(source, dtype="float32")
     decoded, decoded_rate = soundfile.read(tmp_path / "x.wav", dtype="float32")
     assert decoded_rate == rate and decoded.shape == original.shape
-    assert snr_db(original, decoded) > 0.5
+    assert snr_db(original, decoded) > 1.2  # measured 1.97 (Vorbis) to 2.16 dB, 1 or 2 threads; 1.53 at seed 1
     assert source.read_bytes() == before
 
 

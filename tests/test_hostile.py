@@ -1,5 +1,6 @@
 """Hostile .ddc files: whatever the bytes, a reader ends in FormatError, in memory bounded by the declared output."""
 
+import io
 import tracemalloc
 
 import pytest
@@ -11,7 +12,7 @@ from test_cli import one_line_error, run
 import codec
 from bench import fuzz
 from codec import bitstream
-from codec.bitstream import FIELDS, Header
+from codec.bitstream import FIELDS, VERSION_FIELDS, Header
 
 
 @pytest.mark.parametrize(
@@ -31,6 +32,17 @@ def test_every_single_bit_flip_of_a_vector_is_rejected():
         flipped[bit // 8] ^= 1 << (bit % 8)
         with pytest.raises(codec.FormatError):
             codec.decode(bytes(flipped))
+
+
+def test_the_fuzzer_starts_from_every_vector_and_a_version_8_file_with_every_section_set():
+    bases = fuzz.seeds()
+    assert len(bases) == len([p for p in VECTORS.glob("*.ddc") if not p.name.startswith("bad_")]) + 1
+    header = codec.read_header(io.BytesIO(bases[-1]))
+    plain = Header(*[0] * len(FIELDS))  # every later field at its default
+    assert header.version == max(bitstream.VERSIONS)
+    later = [name for name, *_ in VERSION_FIELDS[header.version][len(FIELDS) :]]
+    assert all(getattr(header, name) != getattr(plain, name) for name in later)
+    assert fuzz.judge(bases[-1]) == "decoded"
 
 
 def test_a_slice_of_the_fuzzer_finds_nothing_and_reaches_the_forward_pass():

@@ -34,7 +34,9 @@ def test_real_recordings_round_trip_with_exact_shape_and_rate(name, bitrate, qui
     assert decoded_rate == rate and decoded.shape == audio.shape and decoded.dtype == np.float32
     real = len(data) * 8 * rate / len(audio)
     assert abs(real / bitrate - 1) <= 0.10, real
-    assert snr_db(audio, decoded) > 0.0  # even a short fit explains some of the signal
+    # Even a short fit explains some of the signal: measured 1.94 (digit), 2.28 (speech) and 1.84 dB (trumpet) at
+    # seed 0, with 1 and 2 threads alike (0.90 to 2.68 dB over seeds 0 to 2).
+    assert snr_db(audio, decoded) > 1.0
 
 
 def test_fit_reaches_good_quality_on_a_signal_the_prior_suits():

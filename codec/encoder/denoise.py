@@ -28,7 +28,6 @@ Measured by a prototype on 16 kHz speech at 24 kbps (bench/RESULTS.md, "Denoisin
 import abc
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import torch
@@ -225,6 +224,10 @@ def wiener(audio: np.ndarray, noise_power: np.ndarray, n_fft: int) -> np.ndarray
 class Denoiser(abc.ABC):
     """How one mode's encoder removes the noise it estimates: a target to fit, an error to fit it with, or both."""
 
+    # The error to fit one batch with once noise.applied, made from NoiseAwareError's arguments (`weight` is
+    # Mode.fit_weight's); None: the mode's own error (Mode.fit_error).
+    fit_error: type[NoiseAwareError] | None = None
+
     @abc.abstractmethod
     def estimate(self, signal: np.ndarray, shape: Shape, channels: int, sample_rate: int) -> NoiseEstimate:
         """The noise estimate of the mode's (positions, rows) signal, of audio coded at sample_rate."""
@@ -233,30 +236,14 @@ class Denoiser(abc.ABC):
         """The signal the networks fit instead, once noise.applied: here the signal itself."""
         return signal
 
-    def fit_error(
-        self,
-        batch: SegmentBatch,
-        noise: NoiseEstimate,
-        shape: Shape,
-        iterations: int,
-        device: str,
-        weight: np.ndarray | None,
-        *,
-        nodes: Nodes,
-    ) -> Any:
-        """The error to fit one batch with (as Mode.fit_error's; `weight` is Mode.fit_weight's), or None for the
-        mode's own."""
-        return None
-
 
 class ExplainNoise(Denoiser):
     """Spectral mode: the signal is log-magnitudes, and the fit's error explains the noise away (NoiseAwareError)."""
 
+    fit_error = NoiseAwareError
+
     def estimate(self, signal: np.ndarray, shape: Shape, channels: int, sample_rate: int) -> NoiseEstimate:
         return estimate(signal, 1 << shape.synthesis, channels)
-
-    def fit_error(self, *args: Any, **kwargs: Any) -> NoiseAwareError:  # Denoiser.fit_error's arguments
-        return NoiseAwareError(*args, **kwargs)
 
 
 class WienerTarget(Denoiser):

@@ -12,7 +12,7 @@ from typing import BinaryIO
 import numpy as np
 
 from codec import limit, modes, resample, threads
-from codec.bitstream import GAIN_STEPS_PER_OCTAVE, Header, header_bytes, snr_estimate, version_for
+from codec.bitstream import GAIN_STEPS_PER_OCTAVE, Header, snr_estimate
 from codec.encoder import denoise, pack
 from codec.encoder.checks import check_audio
 from codec.encoder.fit import fit_networks, resolve_device
@@ -60,13 +60,33 @@ def encode_stream(
         weights, denoised = _fit(batches, shape, nodes, options.seed, config, mode, denoiser, noise, progress)
     # What the encoder found about noise goes in the header (version 3) for `ddcodec info`; the decoder ignores it.
     notes = {} if noise is None else {"denoised": int(denoised), "snr_estimate": snr_estimate(noise.snr_db)}
-    peak = limit.peak_code(audio) if mode.limits_peak else 0  # the original's, before any decimation
-    search = mode.phase_search(channels, options.phase_iterations)
-    overhead = header_bytes(version_for(shape.synthesis, bool(notes), divisor, peak, search, gain, shape.frequency_q))
-    levels, payload = _quantize_within(weights, int(bitrate * frames / sample_rate / 8), overhead)
-    return pack.write(
-        fileobj, sample_rate, channels, frames, options.seed, shape, levels, payload, notes, divisor, peak, search, gain
+    phase, phase_iterations, phase_slack = mode.phase_search(channels, options.phase_iterations)
+    # Every field but what the payload decides (levels, its CRC and size), which stay 0 until it is made: the header's
+    # size does not depend on them, and levels=0 fails validation, so this draft is never written as it is.
+    header = Header(
+        sample_rate=sample_rate,
+        channels=channels,
+        frames=frames,
+        seed=options.seed,
+        width=shape.width,
+        depth=shape.depth,
+        synthesis=shape.synthesis,
+        segment_length=shape.segment_length,
+        overlap=shape.overlap,
+        levels=0,
+        crc_payload=0,
+        payload_bytes=0,
+        **notes,
+        rate_divisor=divisor,
+        peak=limit.peak_code(audio) if mode.limits_peak else 0,  # the original's, before any decimation
+        phase=phase,
+        phase_iterations=phase_iterations,
+        gain=gain,
+        phase_slack=phase_slack,
+        frequency_q=shape.frequency_q,
     )
+    levels, payload = _quantize_within(weights, int(bitrate * frames / sample_rate / 8), header.size)
+    return pack.write(fileobj, dataclasses.replace(header, levels=levels), payload)
 
 
 def noise_estimate(
@@ -120,6 +140,7 @@ def _fit(
     total = len(batches) * config.iterations
     parts: list[list[np.ndarray]] = []
     denoised = noise is not None and noise.applied
+    noise_error = denoiser.fit_error if denoiser is not None and denoised else None
     for index, batch in enumerate(batches):
 
         def report(step: int, relative: float, done: int = index * config.iterations, batch=batch) -> None:
@@ -132,8 +153,8 @@ def _fit(
         )
         plain = functools.partial(mode.fit_error, batch.target, weight, nodes, config.device)
         error = None
-        if denoiser is not None and noise is not None and noise.applied:
-            error = denoiser.fit_error(batch, noise, shape, config.iterations, config.device, weight, nodes=nodes)
+        if noise_error is not None:
+            error = noise_error(batch, noise, shape, config.iterations, config.device, weight, nodes=nodes)
         fitted = fit(error or plain(), report)
         if error is not None and not all(np.isfinite(w).all() for w in fitted):
             denoised, fitted = False, fit(plain(), report)
