@@ -53,12 +53,12 @@ def main() -> None:
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.ticker
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     fig, axes = plt.subplots(1, len(PANELS), figsize=(4.2 * len(PANELS), 3.6))
     print("| panel | codec | target kbps | real kbps | mean score |\n|---|---|---:|---:|---:|")
-    for ax, (title, files, score) in zip(axes, PANELS):
+    for ax, (title, files, score) in zip(axes, PANELS, strict=True):
         for codec, points in means(files, score, args.results).items():
             label = CODECS[codec]
             ax.plot([p[1] for p in points], [p[2] for p in points], "o-", label=label, color=COLOURS[label],
