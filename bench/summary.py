@@ -61,8 +61,14 @@ def main() -> None:
     for ax, (title, files, score) in zip(axes, PANELS, strict=True):
         for codec, points in means(files, score, args.results).items():
             label = CODECS[codec]
-            ax.plot([p[1] for p in points], [p[2] for p in points], "o-", label=label, color=COLOURS[label],
-                    lw=2.5 if label == "ddcodec" else 1.2)
+            ax.plot(
+                [p[1] for p in points],
+                [p[2] for p in points],
+                "o-",
+                label=label,
+                color=COLOURS[label],
+                lw=2.5 if label == "ddcodec" else 1.2,
+            )
             for target, kbps, value in points:
                 print(f"| {title} | {label} | {target:g} | {kbps:.1f} | {value:.2f} |")
         ax.set_title(title)
