@@ -14,7 +14,7 @@ from codec.restore import Damage
 DEVICES = ("auto", "cpu", "cuda")  # auto: CUDA when torch sees one, else the CPU
 DENOISE = ("auto", "off")
 MAX_EFFORT = 64.0
-BANDS = ("auto", "full")  # auto: the mode may code a narrower band at low bitrates (Mode.rate_divisor)
+BANDS = ("auto", "full")  # auto: a narrower band at low bitrates where the input has no content above it (codec.band)
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,8 @@ class EncodeOptions:
         for noise (bench/RESULTS.md, "Denoising"), so auto is for speech.
     band : "auto" lets the mode code a narrower band where the bitrate is too low for the full
         one (spectral mode, mono files under 32 kbps: 48 kHz audio is coded at 16 kHz, i.e. up to
-        about 7.2 kHz, and played back at 48 kHz); "full" always codes every frequency.
+        about 7.2 kHz, and played back at 48 kHz), unless the input carries content above that rate's
+        Nyquist frequency (codec.band); "full" always codes every frequency.
     phase_iterations : spectral mode: the fast Griffin-Lim iterations the decoder runs after its
         phase-gradient start (0 to 64, stored in the file); None for the mode's default. Fewer
         decode faster, more rebuild the phase closer to the magnitudes (bench/RESULTS.md, "Phase").

@@ -36,9 +36,9 @@ def decimate(audio: np.ndarray, divisor: int) -> np.ndarray:
     return filtered[::divisor].astype(np.float32)
 
 
-def energy_above_band(audio: np.ndarray, divisor: int, block: int = 4096) -> float:
-    """The fraction of the audio's energy (less DC) above the band that decimating by `divisor` keeps (PASSBAND x
-    the coded Nyquist frequency): what coding the narrower band drops. Welch's estimate: Hann windows of `block`
+def energy_above_band(audio: np.ndarray, divisor: int, edge: float = PASSBAND, block: int = 4096) -> float:
+    """The fraction of the audio's energy (less DC) above `edge` x the Nyquist frequency of the rate decimating by
+    `divisor` leaves: at PASSBAND, what coding that narrower band drops. Welch's estimate: Hann windows of `block`
     samples overlapping by half (every sample weighs alike), read 256 windows at a time, so memory stays small."""
     hop, frames = block // 2, len(audio)
     mean = np.mean(audio, axis=0, dtype=np.float64)
@@ -52,7 +52,7 @@ def energy_above_band(audio: np.ndarray, divisor: int, block: int = 4096) -> flo
         windows = np.lib.stride_tricks.sliding_window_view(span, block, axis=0)[::hop]
         power += np.square(np.abs(np.fft.rfft(windows * window, axis=2))).sum(axis=(0, 1))
     total = power.sum()
-    above = np.fft.rfftfreq(block) > PASSBAND / (2 * divisor)  # cycles a sample
+    above = np.fft.rfftfreq(block) > edge / (2 * divisor)  # cycles a sample
     return float(power[above].sum() / total) if total > 0 else 0.0
 
 

@@ -8,7 +8,7 @@ from conftest import load
 from scipy import signal
 
 import codec
-from codec import resample
+from codec import band, resample
 from codec.metrics import lsd, pesq_wb, zimtohrli_mos
 from codec.modes import MODES
 
@@ -107,7 +107,7 @@ def test_48k_speech_at_24k_is_coded_at_16k_and_beats_the_full_band_below_8_khz(n
 
 
 def test_48k_speech_at_24k_is_heard_better_by_pesq_in_the_narrow_band(narrow_and_full):
-    pytest.importorskip("pesq")  # CI's [test] has none: a C build
+    pytest.importorskip("pesq")  # [test] has it; a narrower install skips
     _, _, narrow, full = narrow_and_full
     speech, speech_rate = load("speech_198-209-0000_2s.flac")
     heard, heard_full = (
@@ -115,6 +115,18 @@ def test_48k_speech_at_24k_is_heard_better_by_pesq_in_the_narrow_band(narrow_and
         for data in (narrow, full)
     )
     assert heard > heard_full + 0.3
+
+
+def test_auto_keeps_the_full_band_where_the_input_carries_content_above_the_narrow_one():
+    audio, rate = speech_48k()  # a 16 kHz recording, nothing above 8 kHz
+    tone = 0.2 * np.std(audio) * np.sin(2 * np.pi * 11_000 * np.arange(len(audio)) / rate)[:, None]
+    bright = (audio + tone).astype(np.float32)  # 2 % of its energy at 11 kHz
+    spectral = MODES["spectral"]
+    assert band.rate_divisor(audio, rate, 24_000, spectral, "auto") == 3
+    assert band.rate_divisor(bright, rate, 24_000, spectral, "auto") == 1
+    assert band.rate_divisor(audio, rate, 24_000, spectral, "full") == 1
+    assert band.rate_divisor(bright, rate, 64_000, spectral, "auto") == 1  # the rate keeps it anyway
+    assert codec.read_header(io.BytesIO(codec.encode(bright, rate, bitrate=24_000, iterations=20))).rate_divisor == 1
 
 
 def test_waveform_synthesis_at_a_coded_rate_decodes_to_the_full_length(monkeypatch):
@@ -136,3 +148,6 @@ def test_energy_above_band_is_the_share_the_narrow_band_drops():
     assert resample.energy_above_band((low + high)[:, None], 3) == pytest.approx(0.5, abs=1e-3)
     assert resample.energy_above_band((low + high)[:, None], 1) < 1e-6  # nothing is dropped at the full rate
     assert resample.energy_above_band(np.zeros((10, 2)), 3) == 0.0
+    under_nyquist = (low + np.sin(2 * np.pi * 7_800 * t))[:, None]  # above the band's edge, below the rate's Nyquist
+    assert resample.energy_above_band(under_nyquist, 3) == pytest.approx(0.5, abs=1e-3)
+    assert resample.energy_above_band(under_nyquist, 3, edge=1.0) < band.MAX_DROPPED / 5  # 1.3e-4: the ends' spread

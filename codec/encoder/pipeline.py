@@ -11,7 +11,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from codec import limit, modes, resample, threads
+from codec import band, limit, modes, resample, threads
 from codec.bitstream import GAIN_STEPS_PER_OCTAVE, Header, snr_estimate
 from codec.encoder import denoise, pack
 from codec.encoder.checks import check_audio
@@ -114,7 +114,7 @@ def _signal(
     if gain:  # scaled in float64: a gain of whole octaves scales float32 audio exactly
         audio = (audio * 2.0 ** (-gain / GAIN_STEPS_PER_OCTAVE)).astype(np.float32)
     bitrate = min(options.bitrate, mode.max_bitrate(sample_rate, channels))
-    divisor = mode.rate_divisor(bitrate, sample_rate, channels) if options.band == "auto" else 1
+    divisor = band.rate_divisor(audio, sample_rate, bitrate, mode, options.band)
     coded = resample.decimate(audio, divisor) if divisor > 1 else audio
     shape = mode.shape(bitrate, sample_rate // divisor, channels, len(coded))
     return bitrate, divisor, shape, mode.signal(coded, shape, threads.resolve(options.threads)), gain
