@@ -152,13 +152,18 @@ def status(message: str, quiet: bool) -> None:
         say(message)
 
 
-MANY_HELP = "Many files: several inputs or a directory, and an output directory."
+MANY = "several inputs, a directory, or an output directory"  # what makes a many-file run (plan.is_many)
 RECURSIVE_HELP = "With a directory input, its subdirectories too (the tree is mirrored in the output directory)."
 JOBS_HELP = "Many files: how many to code at once, in separate processes; the cores are split between them."
 RAY_HELP = "Many files: one Ray task per file ($RAY_ADDRESS's cluster if set, else a Ray started here)."
 RAY_ADDRESS_HELP = "Many files: the Ray cluster to run on (implies --ray); every node must see the paths."
 SKIP_NOTE = "Many files: outputs already there and complete are skipped (rerun to resume); --force redoes them."
 FORCE_HELP = "Overwrite an existing output."
+RecursiveFlag = Annotated[bool, typer.Option("--recursive", "-r", help=RECURSIVE_HELP)]
+JobsOption = Annotated[int, typer.Option("--jobs", "-j", help=JOBS_HELP, min=1)]
+RayFlag = Annotated[bool, typer.Option("--ray", help=RAY_HELP)]
+RayAddressOption = Annotated[str | None, typer.Option(help=RAY_ADDRESS_HELP)]
+ManyForceFlag = Annotated[bool, typer.Option("--force", "-f", help=f"{FORCE_HELP} {SKIP_NOTE}")]
 RESTORE = "Restoration"  # the help panel of the options encode shares with restore
 DeclipFlag = Annotated[
     bool, typer.Option("--declip", help="Re-estimate clipped peaks beyond the clipping level.", rich_help_panel=RESTORE)
@@ -225,11 +230,11 @@ def encode(
     clicks: ClicksFlag = False,
     mask: MaskOption = None,
     bandwidth: BandwidthOption = None,
-    recursive: Annotated[bool, typer.Option("--recursive", "-r", help=RECURSIVE_HELP)] = False,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", help=JOBS_HELP, min=1)] = 1,
-    ray: Annotated[bool, typer.Option("--ray", help=RAY_HELP)] = False,
-    ray_address: Annotated[str | None, typer.Option(help=RAY_ADDRESS_HELP)] = None,
-    force: Annotated[bool, typer.Option("--force", "-f", help=f"{FORCE_HELP} {SKIP_NOTE}")] = False,
+    recursive: RecursiveFlag = False,
+    jobs: JobsOption = 1,
+    ray: RayFlag = False,
+    ray_address: RayAddressOption = None,
+    force: ManyForceFlag = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary.")] = False,
 ) -> None:
     """Encode audio into a .ddc file, or many files into a directory of them (restored first if asked)."""
@@ -252,8 +257,7 @@ def encode(
     chosen = modes.get(options.mode)
     if phase_iterations is not None and chosen.phase_search() == LEGACY_PHASE:
         warn(f"{options.mode} mode keeps no phase search; --phase-iterations has no effect")
-    if plan.is_many(sources, target):
-        many = Many(recursive, jobs, ray or ray_address is not None, ray_address, quiet)
+    if many := Many.asked(sources, target, recursive, jobs, ray, ray_address, quiet):
         raise typer.Exit(many.encode(sources, target, options, force))
     started = time.perf_counter()
     stages = {"restoring": ("at {:.0f} s", "blocks", False), "fitting": (chosen.measure, "steps", True)}
@@ -301,16 +305,15 @@ def decode(
     audio_format: Annotated[
         AudioFormat, typer.Option("--format", help="Many files: the outputs' format (and extension).")
     ] = DEFAULT_FORMAT,
-    recursive: Annotated[bool, typer.Option("--recursive", "-r", help=RECURSIVE_HELP)] = False,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", help=JOBS_HELP, min=1)] = 1,
-    ray: Annotated[bool, typer.Option("--ray", help=RAY_HELP)] = False,
-    ray_address: Annotated[str | None, typer.Option(help=RAY_ADDRESS_HELP)] = None,
-    force: Annotated[bool, typer.Option("--force", "-f", help=f"{FORCE_HELP} {SKIP_NOTE}")] = False,
+    recursive: RecursiveFlag = False,
+    jobs: JobsOption = 1,
+    ray: RayFlag = False,
+    ray_address: RayAddressOption = None,
+    force: ManyForceFlag = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary.")] = False,
 ) -> None:
     """Decode a .ddc file to 16-bit PCM audio, or many into a directory of audio files."""
-    if plan.is_many(sources, target):
-        many = Many(recursive, jobs, ray or ray_address is not None, ray_address, quiet)
+    if many := Many.asked(sources, target, recursive, jobs, ray, ray_address, quiet):
         raise typer.Exit(many.decode(sources, target, threads, audio_format.value, force))
     started = time.perf_counter()
     try:
@@ -366,13 +369,32 @@ class Many:
     ray_address: str | None
     quiet: bool
 
+    @classmethod
+    def asked(
+        cls,
+        sources: list[str],
+        target: str,
+        recursive: bool,
+        jobs: int,
+        ray: bool,
+        ray_address: str | None,
+        quiet: bool,
+    ) -> "Many | None":
+        """The many-file run a command line asks for; None for one file, warning of the many-file options given."""
+        if plan.is_many(sources, target):
+            return cls(recursive, jobs, ray or ray_address is not None, ray_address, quiet)
+        given = {"--recursive": recursive, "--jobs": jobs > 1, "--ray": ray, "--ray-address": ray_address is not None}
+        if ignored := [flag for flag, on in given.items() if on]:
+            warn(f"{', '.join(ignored)} ignored: they act on many files ({MANY}), and this is one file")
+        return None
+
     def encode(self, sources: list[str], target: str, options: EncodeOptions, force: bool) -> int:
         todo = self._plan(sources, target, ".ddc", is_audio_name, "audio files")
         if todo is None:
             return 1
         options = dataclasses.replace(options, threads=self._threads(options.threads))
         job_work = functools.partial(work.encode_job, options=options, force=force)
-        return self._run("encode", todo, job_work, work.audio_seconds, options.threads)
+        return self._run("encode", todo, target, job_work, work.audio_seconds, options.threads)
 
     def decode(self, sources: list[str], target: str, threads: int | None, fmt: str, force: bool) -> int:
         todo = self._plan(sources, target, f".{fmt}", lambda path: path.suffix == ".ddc", ".ddc files")
@@ -380,7 +402,7 @@ class Many:
             return 1
         threads = self._threads(threads)
         job_work = functools.partial(work.decode_job, threads=threads, force=force)
-        return self._run("decode", todo, job_work, work.ddc_seconds, threads)
+        return self._run("decode", todo, target, job_work, work.ddc_seconds, threads)
 
     def _plan(
         self, sources: list[str], target: str, suffix: str, wanted: Callable[[Path], bool], what: str
@@ -389,8 +411,7 @@ class Many:
             todo = plan.plan(sources, target, suffix=suffix, wanted=wanted, recursive=self.recursive)
             if not todo:
                 raise DdcodecError(f"no {what} in {', '.join(sources)}" + ("" if self.recursive else " (--recursive?)"))
-            Path(target).mkdir(parents=True, exist_ok=True)
-        except (DdcodecError, OSError) as exc:
+        except DdcodecError as exc:
             error(str(exc))
             return None
         return todo
@@ -405,29 +426,49 @@ class Many:
             return None
         return max(1, (resolve_threads(None) or os.cpu_count() or 1) // self.jobs)
 
+    def _runner(self, threads: int | None) -> contextlib.AbstractContextManager[run.Runner]:
+        if self.ray:
+            return run.ray(self.ray_address, threads or 1)
+        if self.jobs > 1:
+            return contextlib.nullcontext(functools.partial(run.processes, workers=self.jobs))
+        return contextlib.nullcontext(run.here)
+
     def _run(
-        self, verb: str, todo: list[plan.Job], job_work: run.Work, seconds: Callable[[Path], float], threads: int | None
+        self,
+        verb: str,
+        todo: list[plan.Job],
+        target: str,
+        job_work: run.Work,
+        seconds: Callable[[Path], float],
+        threads: int | None,
     ) -> int:
         tally = report.Tally(len(todo), sum(seconds(job.source) for job in todo))
         interrupted = False
         try:
-            with report.progress(tally, verb, say, warn, error, self.quiet) as show:
-                if self.ray:
-                    run.ray(todo, job_work, show, self.ray_address, threads or 1)
-                elif self.jobs > 1:
-                    run.processes(todo, job_work, show, self.jobs)
-                else:
-                    run.here(todo, job_work, show)
+            with self._runner(threads) as execute:  # first: no output directory is made for a run that cannot start
+                _make_directory(target)
+                with report.progress(tally, verb, say, warn, error, self.quiet) as show:
+                    execute(todo, job_work, show)
         except KeyboardInterrupt:
             interrupted = True
-        except DdcodecError as exc:  # the runner itself could not start (Ray absent or unreachable)
+        except DdcodecError as exc:  # the run could not start: Ray absent or unreachable, no output directory
             error(str(exc))
             return 1
         if interrupted:  # shown when quiet too: it explains the exit code
             say("ddcodec: interrupted: the files done are complete and a rerun skips them")
         for line in tally.summary(verb):
             status(line, self.quiet)
+        if tally.other_settings:
+            warn(f"{tally.other_settings} output(s) already there were made with other settings and skipped "
+                 "(said above); --force redoes them")  # fmt: skip
         return 130 if interrupted else 1 if tally.failures else 0
+
+
+def _make_directory(path: str) -> None:
+    try:
+        Path(path).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DdcodecError(f"cannot make the output directory {path}: {exc.strerror}") from None
 
 
 @app.command()

@@ -28,6 +28,11 @@ class Tally:
         return sum(outcome.state == state for outcome in self.outcomes)
 
     @property
+    def other_settings(self) -> int:
+        """Outputs skipped though made with other settings than this run's."""
+        return sum(bool(outcome.other_settings) for outcome in self.outcomes)
+
+    @property
     def failures(self) -> list[Outcome]:
         return [outcome for outcome in self.outcomes if outcome.state == FAILED]
 
@@ -41,6 +46,8 @@ class Tally:
     def line(self, outcome: Outcome, verb: str) -> str:
         """One finished file, as the run reports it."""
         where = f"[{len(self.outcomes)}/{self.files}] {outcome.source} -> {outcome.target}"
+        if outcome.state == SKIPPED and outcome.other_settings:
+            return f"{where}: skipped, {verb}d with other settings: {outcome.other_settings}"
         if outcome.state == SKIPPED:
             return f"{where}: skipped, already {verb}d"
         return f"{where}: {outcome.kbps:.1f} kbps, {outcome.seconds:.1f} s of audio in {outcome.elapsed:.1f} s"
@@ -87,7 +94,8 @@ def _size(count: int) -> str:
 def progress(
     tally: Tally, verb: str, say: Say, warn: Say, error: Say, quiet: bool
 ) -> Iterator[Callable[[Outcome], None]]:
-    """A `report(outcome)` for the runner: records the outcome and shows it. Errors and warnings show when quiet too."""
+    """A `report(outcome)` for the runner: records the outcome and shows it. Errors, warnings and outputs skipped
+    though made with other settings show when quiet too."""
 
     def show(outcome: Outcome, echo: Say) -> None:
         tally.outcomes.append(outcome)
@@ -95,7 +103,7 @@ def progress(
             warn(f"{outcome.source}: {message}")
         if outcome.state == FAILED:
             error(f"{outcome.source}: {outcome.message}")
-        elif not quiet:
+        elif not quiet or outcome.other_settings:  # an output skipped though made otherwise is said when quiet too
             echo(tally.line(outcome, verb))
 
     from rich.console import Console

@@ -32,6 +32,7 @@ from codec.audio_io import (
     read_audio_bytes,
     write_audio,
 )
+from codec.batch import resume
 from codec.batch.plan import Job
 from codec.bitstream import Header
 from codec.errors import DdcodecError
@@ -74,6 +75,7 @@ class Outcome:
     message: str = ""  # a failure's one-line reason
     warnings: tuple[str, ...] = ()
     elapsed: float = 0.0
+    other_settings: str = ""  # a skipped output made with other settings: how they differ (resume.other_settings)
 
     @property
     def kbps(self) -> float:
@@ -170,11 +172,13 @@ def _counted(reader: codec.Reader, progress: Callable[[int, int, float], None] |
 
 
 def encode_job(job: Job, options: EncodeOptions, force: bool) -> Outcome:
-    """Encode one file of a run, unless its output is already a complete encoding of it."""
+    """Encode one file of a run, unless its output is already a complete encoding of it (skipped in any settings,
+    the Outcome saying which differ: --force redoes it)."""
 
     def attempt(warnings: list[str]) -> Outcome:
-        if not force and (header := _complete_encoding(job)) is not None:
-            return _outcome(job, SKIPPED, header)
+        if not force and (header := resume.encoded(job, options)) is not None:
+            other = "; ".join(resume.other_settings(header, options))
+            return dataclasses.replace(_outcome(job, SKIPPED, header), other_settings=other)
         header = encode_path(str(job.source), str(job.target), options, force=force, warn=warnings.append)
         return _outcome(job, DONE, header)
 
@@ -185,7 +189,7 @@ def decode_job(job: Job, threads: int | None, force: bool) -> Outcome:
     """Decode one file of a run, unless its output is already its complete decoding."""
 
     def attempt(warnings: list[str]) -> Outcome:
-        if not force and (header := _complete_decoding(job)) is not None:
+        if not force and (header := resume.decoded(job)) is not None:
             return _outcome(job, SKIPPED, header)
         return _outcome(job, DONE, decode_path(str(job.source), str(job.target), threads=threads, force=force))
 
@@ -252,40 +256,3 @@ def _remove_stale_parts(target: Path) -> None:
     """A run killed outright (SIGKILL, power loss) leaves its hidden `.NAME.*.part` temporary: the rerun removes it."""
     for stale in target.parent.glob(f".{target.name}.*.part"):
         stale.unlink(missing_ok=True)
-
-
-def _complete_encoding(job: Job) -> Header | None:
-    """The header of the job's existing output if it is a valid .ddc of the source, newer than it and of its shape;
-    None when there is no output; DdcodecError for an output that is something else (never overwritten unasked)."""
-    if not job.target.exists():
-        return None
-    try:
-        with codec.open(job.target) as reader:  # reads and checks the whole payload
-            header = reader.header
-        source = soundfile.info(str(job.source))
-        shape = (source.samplerate, source.channels, source.frames)
-    except (DdcodecError, OSError, RuntimeError):
-        header = None
-    if header is not None and _newer(job) and (header.sample_rate, header.channels, header.frames) == shape:
-        return header
-    raise DdcodecError(f"{job.target} exists but is not a complete encoding of {job.source} (--force replaces it)")
-
-
-def _complete_decoding(job: Job) -> Header | None:
-    """As _complete_encoding, for an audio output: 16-bit PCM with the .ddc's rate, channels and length."""
-    if not job.target.exists():
-        return None
-    try:
-        with open_input(str(job.source)) as fileobj:
-            header = codec.read_header(fileobj)
-        out = soundfile.info(str(job.target))
-        shape = (out.samplerate, out.channels, out.frames, out.subtype)
-    except (DdcodecError, OSError, RuntimeError):
-        header = None
-    if header is not None and _newer(job) and shape == (header.sample_rate, header.channels, header.frames, "PCM_16"):
-        return header
-    raise DdcodecError(f"{job.target} exists but is not a complete decoding of {job.source} (--force replaces it)")
-
-
-def _newer(job: Job) -> bool:
-    return job.target.stat().st_mtime >= job.source.stat().st_mtime
