@@ -21,6 +21,7 @@ import typer
 import codec
 from codec import bitstream, modes
 from codec.audio_io import (
+    STDIO,
     as_written,
     audio_from_bytes,
     display_name,
@@ -32,7 +33,7 @@ from codec.audio_io import (
 )
 from codec.batch import plan, report, run, work
 from codec.bitstream import LEGACY_PHASE, MAGIC, MAX_PHASE_ITERATIONS, MAX_SEED, VERSIONS
-from codec.errors import DdcodecError
+from codec.errors import DdcodecError, UsageError
 from codec.options import BANDS, DENOISE, DEVICES, MAX_EFFORT, EncodeOptions
 from codec.restore import Damage
 from codec.summary import where_bytes_go
@@ -102,9 +103,10 @@ def error(message: str) -> None:
     say(f"ddcodec: error: {message}")
 
 
-def fail(message: str) -> typer.Exit:
-    error(message)
-    return typer.Exit(1)
+def fail(exc: DdcodecError) -> typer.Exit:
+    """The exit for an error: its line, then 2 for bad usage, 1 for anything else."""
+    error(str(exc))
+    return typer.Exit(2 if isinstance(exc, UsageError) else 1)
 
 
 def warn(message: str) -> None:
@@ -260,6 +262,8 @@ def encode(
     if many := Many.asked(sources, target, recursive, jobs, ray, ray_address, quiet):
         raise typer.Exit(many.encode(sources, target, options, force))
     started = time.perf_counter()
+    if target != STDIO and is_audio_name(Path(target)):
+        raise fail(UsageError(f"{target} is named as audio, but encode writes a .ddc file: name it .ddc"))
     stages = {"restoring": ("at {:.0f} s", "blocks", False), "fitting": (chosen.measure, "steps", True)}
 
     def display(stage: str) -> contextlib.AbstractContextManager["Progress | None"]:
@@ -271,7 +275,7 @@ def encode(
             sources[0], target, options, force=force, display=display, warn=warn, note=lambda m: status(m, quiet)
         )
     except DdcodecError as exc:
-        raise fail(str(exc)) from None
+        raise fail(exc) from None
     summary = codec.describe(header)
     status(
         f"{target}: {summary['file_bytes']} bytes, {summary['bitrate_kbps']:.2f} kbps, "
@@ -320,7 +324,7 @@ def decode(
         with _progress(quiet, "{:.0f} s of audio", "decoding", "frames", closing=False) as progress:
             header = work.decode_path(sources[0], target, threads=threads, force=force, progress=progress)
     except DdcodecError as exc:
-        raise fail(str(exc)) from None
+        raise fail(exc) from None
     status(f"{target}: {header.duration:.2f} s decoded in {time.perf_counter() - started:.2f} s", quiet)
 
 
@@ -354,7 +358,7 @@ def restore_command(
         with _progress(quiet, "at {:.0f} s", "restoring", "blocks", closing=False) as progress:
             found = work.restore_path(source, target, damage, force=force, progress=progress)
     except DdcodecError as exc:
-        raise fail(str(exc)) from None
+        raise fail(exc) from None
     status(f"{target}: restored {found.summary()} in {time.perf_counter() - started:.1f} s", quiet)
 
 
@@ -390,30 +394,25 @@ class Many:
 
     def encode(self, sources: list[str], target: str, options: EncodeOptions, force: bool) -> int:
         todo = self._plan(sources, target, ".ddc", is_audio_name, "audio files")
-        if todo is None:
-            return 1
         options = dataclasses.replace(options, threads=self._threads(options.threads))
         job_work = functools.partial(work.encode_job, options=options, force=force)
         return self._run("encode", todo, target, job_work, work.audio_seconds, options.threads)
 
     def decode(self, sources: list[str], target: str, threads: int | None, fmt: str, force: bool) -> int:
         todo = self._plan(sources, target, f".{fmt}", lambda path: path.suffix == ".ddc", ".ddc files")
-        if todo is None:
-            return 1
         threads = self._threads(threads)
         job_work = functools.partial(work.decode_job, threads=threads, force=force)
         return self._run("decode", todo, target, job_work, work.ddc_seconds, threads)
 
     def _plan(
         self, sources: list[str], target: str, suffix: str, wanted: Callable[[Path], bool], what: str
-    ) -> list[plan.Job] | None:
+    ) -> list[plan.Job]:
         try:
             todo = plan.plan(sources, target, suffix=suffix, wanted=wanted, recursive=self.recursive)
             if not todo:
                 raise DdcodecError(f"no {what} in {', '.join(sources)}" + ("" if self.recursive else " (--recursive?)"))
         except DdcodecError as exc:
-            error(str(exc))
-            return None
+            raise fail(exc) from None
         return todo
 
     def _threads(self, asked: int | None) -> int | None:
@@ -484,7 +483,7 @@ def info(
         with open_input(source) as fileobj:
             header, exponents, codes = bitstream.read(fileobj)
     except DdcodecError as exc:
-        raise fail(str(exc)) from None
+        raise fail(exc) from None
     summary = codec.describe(header)
     if show_bytes:
         summary["bytes"] = where_bytes_go(header, exponents, codes)
@@ -538,7 +537,7 @@ def evaluate(
         test_audio = metrics.resample(decoded, test_rate, rate)
         scores = metrics.score(ref, test_audio, rate, search_delay=not ours, visqol=True)  # eval knows no category
     except DdcodecError as exc:
-        raise fail(str(exc)) from None
+        raise fail(exc) from None
     seconds = len(decoded) / test_rate
     scores |= {
         "kbps": metrics.bitrate_kbps(len(data), seconds) if coded else None,

@@ -97,7 +97,10 @@ def test_a_bad_file_fails_alone_and_the_run_exits_1(tree, tmp_path):
     out = tmp_path / "out"
     result = run("encode", tree, out, "--iterations", "20")
     assert result.exit_code == 1
-    assert "ddcodec: error: " in result.stderr and f"failed: {tree / 'broken.wav'}: cannot read audio" in result.stderr
+    broken = str(tree / "broken.wav")
+    [said] = [line for line in result.stderr.splitlines() if line.startswith("ddcodec: error: ")]
+    assert said == f"ddcodec: error: cannot read audio from {broken}: Format not recognised."  # the path once
+    assert f"failed: cannot read audio from {broken}: Format not recognised." in result.stderr
     assert names(out) == ["a.ddc"]  # the good file is done, the bad one left nothing behind
 
 
@@ -260,13 +263,14 @@ def test_many_file_options_on_one_file_are_warned_about(tmp_path):
 
 
 def test_summary_totals_count_every_output_present():
-    tally = report.Tally(files=3, seconds=30.0)
+    tally = report.Tally(files=4, seconds=30.0)
     tally.outcomes += [
         Outcome("a", "a.ddc", DONE, seconds=10.0, pcm_bytes=320_000, coded_bytes=30_000),
         Outcome("b", "b.ddc", SKIPPED, seconds=10.0, pcm_bytes=320_000, coded_bytes=34_000),
         Outcome("c", "c.ddc", FAILED, message="cannot read audio from c"),
+        Outcome("d", "d.ddc", FAILED, message="unexpected ValueError at x.py:1: bad"),
     ]
     lines = tally.summary("encode")
-    assert lines[0].startswith("encode: 3 of 3 files (1 encoded, 1 skipped, 1 failed)")
+    assert lines[0].startswith("encode: 4 of 4 files (1 encoded, 1 skipped, 2 failed)")
     assert lines[1] == "20.0 s of audio: 640.0 kB as 16-bit PCM, 64.0 kB as .ddc (ratio 10.0, 25.6 kbps)"
-    assert lines[2] == "failed: c: cannot read audio from c"
+    assert lines[2:] == ["failed: cannot read audio from c", "failed: d: unexpected ValueError at x.py:1: bad"]

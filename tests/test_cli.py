@@ -23,8 +23,8 @@ def run(*args, **kwargs):
     return runner.invoke(app, [str(a) for a in args], **kwargs)
 
 
-def one_line_error(result, fragment):
-    assert result.exit_code == 1, result.output
+def one_line_error(result, fragment, code=1):
+    assert result.exit_code == code, result.output
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("ddcodec: error:") and fragment in lines[0], result.stderr
     assert "Traceback" not in result.output
@@ -73,8 +73,11 @@ def test_existing_output_needs_force_and_input_is_never_overwritten(tmp_path):
     out.write_bytes(b"keep me")
     one_line_error(run("encode", wav, out, *FAST), "already exists")
     assert out.read_bytes() == b"keep me"
-    one_line_error(run("encode", wav, wav, "--force", *FAST), "input file")
-    assert wav.read_bytes() == before
+    one_line_error(run("encode", wav, wav, "--force", *FAST), "is named as audio", 2)
+    unnamed = tmp_path / "in.data"  # audio all the same: libsndfile reads the content, not the name
+    shutil.copy(wav, unnamed)
+    one_line_error(run("encode", unnamed, unnamed, "--force", *FAST), "input file")
+    assert wav.read_bytes() == before and unnamed.read_bytes() == before
     assert run("encode", wav, out, "--force", *FAST).exit_code == 0 and out.read_bytes()[:4] == b"\x89DDC"
 
 
@@ -82,7 +85,7 @@ def test_existing_output_needs_force_and_input_is_never_overwritten(tmp_path):
     ("make", "fragment"),
     [
         (lambda p: p.write_bytes(b"this is not audio"), "cannot read audio"),
-        (lambda p: p.mkdir(), "no audio files"),  # a directory is many files: none here
+        (lambda p: p.mkdir(), "need an output directory"),  # a directory is many files, not one .ddc
         (lambda p: None, "No such file or directory"),
         (lambda p: soundfile.write(p, np.array([[0.1], [np.nan]]), 8000, subtype="FLOAT"), "NaN"),
     ],
@@ -90,7 +93,8 @@ def test_existing_output_needs_force_and_input_is_never_overwritten(tmp_path):
 def test_bad_audio_input_fails_cleanly_without_output(tmp_path, make, fragment):
     source = tmp_path / "in.wav"
     make(source)
-    one_line_error(run("encode", source, tmp_path / "out.ddc", *FAST), fragment)
+    code = 2 if source.is_dir() else 1
+    one_line_error(run("encode", source, tmp_path / "out.ddc", *FAST), fragment, code)
     assert not (tmp_path / "out.ddc").exists()
     assert [p.name for p in tmp_path.iterdir()] == (["in.wav"] if source.exists() else [])
 
@@ -130,9 +134,30 @@ def test_read_only_output_folder(tmp_path):
     one_line_error(run("decode", VECTORS / "digit_mono_8k.ddc", folder / "x.wav"), "cannot write")
 
 
-def test_unknown_output_extension_is_refused(tmp_path):
-    one_line_error(run("decode", VECTORS / "digit_mono_8k.ddc", tmp_path / "x.xyz"), "cannot write audio")
-    assert list(tmp_path.iterdir()) == []
+def test_an_output_named_as_another_kind_of_file_is_bad_usage(tmp_path):
+    ddc, wav = VECTORS / "digit_mono_8k.ddc", DATA / "digit_0_jackson.wav"
+    one_line_error(run("decode", ddc, tmp_path / "x.xyz"), "cannot write audio as '.xyz': name it .wav, .flac", 2)
+    one_line_error(run("decode", ddc, tmp_path / "noext"), "noext has no extension to choose the audio format by", 2)
+    one_line_error(run("decode", ddc, tmp_path / "x.ddc"), "x.ddc is named as a .ddc file, but the output is audio", 2)
+    one_line_error(run("encode", wav, tmp_path / "oops.wav", *FAST), "oops.wav is named as audio, but encode writes", 2)
+    one_line_error(run("encode", wav, wav, tmp_path / "one.ddc", *FAST), "one.ddc looks like a file name", 2)
+    one_line_error(run("encode", DATA, tmp_path / "one.ddc", *FAST), "several inputs need an output directory", 2)
+    one_line_error(run("encode", tmp_path / "none", tmp_path / "out/", *FAST), "none: No such file")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    one_line_error(run("encode", empty, tmp_path / "out", *FAST), "no audio files in")
+    assert list(tmp_path.iterdir()) == [empty]
+
+
+def test_input_errors_name_the_file_and_come_first(tmp_path):
+    empty, slow = tmp_path / "zero.wav", tmp_path / "slow.wav"
+    soundfile.write(empty, np.zeros((0, 1)), 8000)
+    one_line_error(run("encode", empty, tmp_path / "x.ddc", *FAST), f"{empty}: audio is empty")
+    soundfile.write(slow, np.zeros((1000, 1)), 500)
+    one_line_error(run("encode", slow, tmp_path / "x.ddc", "-b", "1M", *FAST), "sample_rate 500 is not supported")
+    ddc = VECTORS / "digit_mono_8k.ddc"
+    one_line_error(run("encode", ddc, tmp_path / "x.ddc", *FAST), "is a .ddc file, not audio (`ddcodec decode`")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["slow.wav", "zero.wav"]
 
 
 def test_outputs_get_the_usual_permissions_not_mkstemps_0600(tmp_path):

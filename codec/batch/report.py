@@ -6,6 +6,7 @@ per-file line carries the ETA itself.
 """
 
 import contextlib
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -64,12 +65,18 @@ class Tally:
                 f"{_duration(seconds)} of audio: {_size(pcm)} as 16-bit PCM, {_size(coded)} as .ddc "
                 f"(ratio {pcm / coded:.1f}, {coded * 8 / seconds / 1000:.1f} kbps)"
             )
-        lines += [f"failed: {o.source}: {o.message}" for o in self.failures]
+        lines += [f"failed: {_failure(o)}" for o in self.failures]
         return lines
 
     @property
     def elapsed_s(self) -> float:
         return time.perf_counter() - self.began
+
+
+def _failure(outcome: Outcome) -> str:
+    """A failure's reason, naming its file once: most reasons name it already (they are a single file's too)."""
+    named = re.search(rf"(^|\s){re.escape(outcome.source)}(:|\s|$)", outcome.message)
+    return outcome.message if named else f"{outcome.source}: {outcome.message}"
 
 
 def _with_eta(text: str, tally: Tally) -> str:
@@ -102,7 +109,7 @@ def progress(
         for message in outcome.warnings:
             warn(f"{outcome.source}: {message}")
         if outcome.state == FAILED:
-            error(f"{outcome.source}: {outcome.message}")
+            error(_failure(outcome))
         elif not quiet or outcome.other_settings:  # an output skipped though made otherwise is said when quiet too
             echo(tally.line(outcome, verb))
 

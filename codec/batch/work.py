@@ -35,7 +35,8 @@ from codec.audio_io import (
 from codec.batch import resume
 from codec.batch.plan import Job
 from codec.bitstream import Header
-from codec.errors import DdcodecError
+from codec.encoder.checks import check_audio
+from codec.errors import AudioError, DdcodecError
 from codec.options import EncodeOptions
 from codec.restore import Damage, Report, restore
 from codec.restore import Progress as RestoreProgress
@@ -101,6 +102,10 @@ def encode_path(
         if not torch.cuda.is_available():
             raise DdcodecError("--device cuda given but no CUDA device is available")
     audio, sample_rate = read_audio(source)
+    try:  # before anything is said of the audio, such as a clamped bitrate
+        check_audio(audio, sample_rate)
+    except AudioError as exc:
+        raise AudioError(f"{display_name(source)}: {exc}") from None
     with atomic_output(target, force, protect=[source]) as fileobj:  # first: a target it must refuse fails at once
         if options.restore:  # here rather than in the encoder, to say what was found
             with display("restoring") as progress:
