@@ -7,6 +7,7 @@ import contextlib
 import dataclasses
 import enum
 import functools
+import inspect
 import io
 import json
 import os
@@ -85,13 +86,54 @@ DECODE_THREADS_HELP = (
     "split between --jobs; 1 per Ray task)."
 )
 
+EXIT_CODES = (
+    "Exit codes: 0 done; 1 bad input, corrupt .ddc, refused output, or any file of many failed (one line on stderr "
+    "each); 2 bad usage (an option's value, an output's name); 130 interrupted (Ctrl-C), leaving no partial output."
+)
+
+
+class _UntypedFlags:
+    """Flags in help without a type (this typer writes `--quiet -q <bool>`), the help flag among them."""
+
+    def get_params(self, ctx: typer.Context) -> list:
+        params = super().get_params(ctx)
+        for param in params:
+            if isinstance(param, typer.core.TyperOption) and param.is_flag:
+                param.metavar = ""
+        return params
+
+
+class Command(_UntypedFlags, typer.core.TyperCommand):
+    """Typer's command with plainer help: paragraphs rewrapped to the terminal (rich mode keeps the docstring's
+    line breaks), arguments named in capitals (`[OPTIONS] SOURCES... TARGET`, where this typer writes
+    `{sources}... {target}`), flags without a type, and the exit codes at the end."""
+
+    def __init__(self, *args: object, help: str | None = None, epilog: str | None = None, **kwargs: object) -> None:
+        paragraphs = inspect.cleandoc(help or "").split("\n\n")
+        help = "\n\n".join(" ".join(paragraph.split()) for paragraph in paragraphs)
+        super().__init__(*args, help=help, epilog=epilog or EXIT_CODES, **kwargs)
+        for param in self.params:
+            if isinstance(param, typer.core.TyperArgument):
+                param.metavar = (param.name or "").upper() + ("..." if param.nargs != 1 else "")
+
+    def collect_usage_pieces(self, ctx: typer.Context) -> list[str]:
+        arguments = [p.metavar or "" for p in self.get_params(ctx) if isinstance(p, typer.core.TyperArgument)]
+        return [self.options_metavar or "", *arguments]
+
+
+class Group(_UntypedFlags, typer.core.TyperGroup):
+    """The app's group, its flags (--version, --help) shown as Command shows them."""
+
+
 app = typer.Typer(
-    help="ddcodec: audio compressed as the weights of a small neural network.\n\n"
-    "Exit codes: 0 success; 1 bad input, corrupt .ddc or refused output (one line on stderr); 2 bad usage.",
+    help="ddcodec: audio compressed as the weights of a small neural network.",
+    epilog=EXIT_CODES,
+    cls=Group,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+command = functools.partial(app.command, cls=Command)
 
 
 def say(message: str) -> None:
@@ -203,7 +245,7 @@ PHASE_HELP = (
 )
 
 
-@app.command()
+@command()
 def encode(
     sources: Annotated[
         list[str], typer.Argument(help="Audio files (wav, flac, ogg, mp3, aiff, ...) or directories; - for stdin.")
@@ -295,7 +337,7 @@ AudioFormat = choices("AudioFormat", ("wav", "flac", "aiff", "w64", "rf64", "caf
 DEFAULT_FORMAT = AudioFormat("wav")
 
 
-@app.command()
+@command()
 def decode(
     sources: Annotated[list[str], typer.Argument(help=".ddc files or directories of them; - for stdin.")],
     target: Annotated[
@@ -328,7 +370,7 @@ def decode(
     status(f"{target}: {header.duration:.2f} s decoded in {time.perf_counter() - started:.2f} s", quiet)
 
 
-@app.command("restore")
+@command("restore")
 def restore_command(
     source: Annotated[str, typer.Argument(help="Audio file (wav, flac, ogg, mp3, ...); - for stdin.")],
     target: Annotated[
@@ -345,8 +387,10 @@ def restore_command(
     force: Annotated[bool, typer.Option("--force", "-f", help=FORCE_HELP)] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary.")] = False,
 ) -> None:
-    """Repair an audio file: declip it, fill dropouts, clicks or given stretches from the sound around them, extend
-    its band. Writes the input's sample format (16-bit PCM for 16-bit and lossy inputs)."""
+    """Repair an audio file without coding it.
+
+    Declips it, fills dropouts, clicks or given stretches from the sound around them, extends its band. Writes the
+    input's sample format (16-bit PCM for 16-bit and lossy inputs)."""
     try:
         damage = Damage(declip, gaps, clicks, mask, bandwidth)
     except ValueError as exc:
@@ -470,7 +514,7 @@ def _make_directory(path: str) -> None:
         raise DdcodecError(f"cannot make the output directory {path}: {exc.strerror}") from None
 
 
-@app.command()
+@command()
 def info(
     source: Annotated[str, typer.Argument(help=".ddc file, or - for stdin.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the header as JSON.")] = False,
@@ -501,7 +545,7 @@ def info(
         typer.echo(f"{key:<{width}}  {value}")
 
 
-@app.command("eval")
+@command("eval")
 def evaluate(
     reference: Annotated[str, typer.Argument(help="Original audio file.")],
     test: Annotated[
@@ -509,7 +553,9 @@ def evaluate(
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the scores as JSON.")] = False,
 ) -> None:
-    """Score TEST against REFERENCE: SNR, SI-SDR, LSD, PESQ-WB, STOI, Zimtohrli MOS and ViSQOL MOS (audio mode; the
+    """Score decoded audio against the original.
+
+    Scores TEST against REFERENCE: SNR, SI-SDR, LSD, PESQ-WB, STOI, Zimtohrli MOS and ViSQOL MOS (audio mode; the
     last four need the eval extra), kbps.
 
     TEST is resampled to REFERENCE's rate and, unless it is a .ddc (whose decoder

@@ -3,8 +3,10 @@
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -280,3 +282,34 @@ def test_info_bytes_shows_where_the_bytes_go():
     assert list(tensors)[:4] == ["step_exponents", "W0", "g0", "b0"] and len(tensors) == 3 * info["depth"] + 3
     text = run("info", VECTORS / "tone_spectral_3ch_11k.ddc", "--bytes").stdout
     assert "bytes W_out" in text and "zstd alone" in text
+
+
+def test_help_names_arguments_in_capitals_flags_without_types_and_the_exit_codes():
+    top = run("--help", env={"COLUMNS": "200"})
+    assert top.exit_code == 0 and "<bool>" not in top.stdout and "130 interrupted (Ctrl-C)" in top.stdout
+    arguments = {"encode": "SOURCES... TARGET", "decode": "SOURCES... TARGET", "restore": "SOURCE TARGET",
+                 "info": "SOURCE", "eval": "REFERENCE TEST"}  # fmt: skip
+    for command in app.registered_commands:
+        name = command.name or command.callback.__name__
+        summary = command.callback.__doc__.splitlines()[0]
+        assert summary.endswith(".") and f"{name:<8} {summary}" in top.stdout  # whole, not cut mid-sentence
+        shown = run(name, "--help", env={"COLUMNS": "200"}).stdout
+        usage = next(line for line in shown.splitlines() if "Usage:" in line)
+        assert f"{name} [OPTIONS] {arguments[name]}" in usage and "{" not in usage
+        assert "<bool>" not in shown and "130 interrupted (Ctrl-C)" in shown
+
+
+def test_ctrl_c_exits_130_and_leaves_no_partial_output(tmp_path):
+    out = tmp_path / "x.ddc"
+    command = [sys.executable, "-c", "from codec.cli import main; main()", "encode", str(DATA / "digit_0_jackson.wav"),
+               str(out), "--iterations", "1000000", "--quiet"]  # fmt: skip
+    child = subprocess.Popen(command, stderr=subprocess.PIPE, env=os.environ | {"DDCODEC_THREADS": "1"})
+    try:
+        while not any(tmp_path.iterdir()):  # the temporary output: the encode has begun
+            assert child.poll() is None, child.stderr.read()
+            time.sleep(0.05)
+        child.send_signal(signal.SIGINT)
+        assert child.wait(timeout=120) == 130
+    finally:
+        child.kill()
+    assert list(tmp_path.iterdir()) == []
