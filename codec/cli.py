@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
+import numpy as np
 import typer
 
 import codec
@@ -581,9 +582,15 @@ def evaluate(
             raise DdcodecError(f"{test} has {decoded.shape[1]} channels, {reference} has {ref.shape[1]}")
         # a .ddc decodes with no delay; a lossy or PCM file may be delayed, so its delay is searched
         test_audio = metrics.resample(decoded, test_rate, rate)
-        scores = metrics.score(ref, test_audio, rate, search_delay=not ours, visqol=True)  # eval knows no category
+        with np.errstate(all="ignore"):  # a silent reference divides by zero; its scores are n/a below
+            scores = metrics.score(ref, test_audio, rate, search_delay=not ours, visqol=True)  # eval knows no category
     except DdcodecError as exc:
         raise fail(exc) from None
+    silent = not np.any(ref)
+    scores = {
+        key: None if silent or value is None or not np.isfinite(value) else value for key, value in scores.items()
+    }
+    why = dict.fromkeys(scores, "silent reference") if silent else {k: EVAL_EXTRA for k in _missing_extra(scores)}
     seconds = len(decoded) / test_rate
     scores |= {
         "kbps": metrics.bitrate_kbps(len(data), seconds) if coded else None,
@@ -591,11 +598,26 @@ def evaluate(
         if coded
         else None,
     }
+    if not coded:
+        why |= dict.fromkeys(("kbps", "compression_ratio_vs_pcm16"), "TEST is PCM")
     if as_json:
         typer.echo(json.dumps(scores, indent=2))
     else:
         for key, value in scores.items():
-            typer.echo(f"{key:<27}  {'n/a' if value is None else f'{value:.3f}'}")
+            shown = f"{value:.3f}" if value is not None else f"n/a ({why[key]})" if key in why else "n/a"
+            typer.echo(f"{key:<27}  {shown}")
+
+
+EVAL_EXTRA = "pip install -e '.[eval]'"
+EVAL_PACKAGES = {"pesq_wb": "pesq", "stoi": "pystoi", "zimtohrli_mos": "zimtohrli", "visqol_mos": "visqol"}
+
+
+def _missing_extra(scores: dict[str, float | None]) -> list[str]:
+    """The scores that are n/a because the eval extra's package for them is not installed."""
+    from importlib.util import find_spec
+
+    return [key for key, value in scores.items() if value is None and key in EVAL_PACKAGES
+            and find_spec(EVAL_PACKAGES[key]) is None]  # fmt: skip
 
 
 @contextlib.contextmanager

@@ -313,3 +313,28 @@ def test_ctrl_c_exits_130_and_leaves_no_partial_output(tmp_path):
     finally:
         child.kill()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_eval_against_silence_says_why_there_are_no_scores(tmp_path):
+    silence = tmp_path / "silence.wav"
+    soundfile.write(silence, np.zeros(8000), 8000)
+    result = run("eval", silence, silence)
+    assert result.exit_code == 0 and result.stderr == ""  # no numpy warning leaks
+    lines = dict(line.split(None, 1) for line in result.stdout.strip().splitlines())
+    assert lines["snr_db"] == lines["pesq_wb"] == lines["visqol_mos"] == "n/a (silent reference)"
+    assert lines["kbps"] == "n/a (TEST is PCM)"
+    scores = json.loads(run("eval", silence, silence, "--json").stdout)  # strict JSON: null, never NaN or Infinity
+    assert scores["snr_db"] is None and scores["visqol_mos"] is None
+
+
+def test_eval_names_the_extra_a_missing_score_needs(monkeypatch):
+    import importlib.util
+
+    from codec import metrics
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "pesq" else real(name, *a))
+    monkeypatch.setattr(metrics, "pesq_wb", lambda *args: None)  # as without pesq installed
+    result = run("eval", DATA / "digit_0_jackson.wav", VECTORS / "digit_spectral_8k.ddc")
+    assert result.exit_code == 0, result.output
+    assert "pesq_wb                      n/a (pip install -e '.[eval]')" in result.stdout
