@@ -38,7 +38,7 @@ from codec.bitstream import LEGACY_PHASE, MAGIC, MAX_PHASE_ITERATIONS, MAX_SEED,
 from codec.errors import DdcodecError, UsageError
 from codec.options import BANDS, DENOISE, DEVICES, MAX_EFFORT, EncodeOptions
 from codec.restore import Damage
-from codec.summary import where_bytes_go
+from codec.summary import readable, where_bytes_go
 from codec.threads import ENV as THREADS_ENV
 from codec.threads import resolve as resolve_threads
 
@@ -535,7 +535,7 @@ def info(
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
         return
-    flat = {key: value for key, value in summary.items() if key != "bytes"}
+    flat = readable(header)
     if show_bytes:
         budget = summary["bytes"]
         flat |= {key: value for key, value in budget.items() if key != "tensors"}

@@ -338,3 +338,16 @@ def test_eval_names_the_extra_a_missing_score_needs(monkeypatch):
     result = run("eval", DATA / "digit_0_jackson.wav", VECTORS / "digit_spectral_8k.ddc")
     assert result.exit_code == 0, result.output
     assert "pesq_wb                      n/a (pip install -e '.[eval]')" in result.stdout
+
+
+def test_info_text_shows_what_fields_mean_not_unused_or_raw_codes():
+    def fields(name):
+        text = run("info", VECTORS / name).stdout
+        return dict(line.split(None, 1) for line in text.strip().splitlines())
+
+    waveform, spectral = fields("digit_mono_8k.ddc"), fields("digit_spectral_8k.ddc")
+    assert waveform["mode"] == "waveform" and not {"phase", "phase_iterations", "phase_slack"} & set(waveform)
+    stored = json.loads(run("info", VECTORS / "digit_spectral_8k.ddc", "--json").stdout)
+    assert spectral["phase_iterations"] == str(stored["phase_iterations"]) and stored["snr_estimate"] == 255
+    for shown in (waveform, spectral):
+        assert "snr_estimate" not in shown and shown["estimated_input_snr_db"] == "not estimated"
