@@ -351,3 +351,18 @@ def test_info_text_shows_what_fields_mean_not_unused_or_raw_codes():
     assert spectral["phase_iterations"] == str(stored["phase_iterations"]) and stored["snr_estimate"] == 255
     for shown in (waveform, spectral):
         assert "snr_estimate" not in shown and shown["estimated_input_snr_db"] == "not estimated"
+
+
+def test_many_channels_at_a_low_bitrate_are_warned_about(tmp_path):
+    t = np.arange(32_000) / 16_000
+    source = tmp_path / "eight.wav"
+    soundfile.write(source, np.stack([0.2 * np.sin(2 * np.pi * (200 + 50 * c) * t) for c in range(8)], axis=1), 16_000)
+    result = run("encode", source, tmp_path / "eight.ddc", "--iterations", "5", "--quiet")
+    assert result.exit_code == 0, result.output
+    info = json.loads(run("info", tmp_path / "eight.ddc", "--json").stdout)
+    [warning] = result.stderr.strip().splitlines()
+    assert warning.startswith(f"ddcodec: warning: 8 channel(s) share networks of width {info['width']}, narrower")
+    assert "expect poor quality; --bitrate " in warning
+    wider = warning.split("--bitrate ")[1].split()[0]
+    again = run("encode", source, tmp_path / "wider.ddc", "--iterations", "5", "--quiet", "--bitrate", wider)
+    assert again.exit_code == 0 and again.stderr == ""  # the bitrate it names is enough
