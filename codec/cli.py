@@ -1,6 +1,7 @@
-"""The `ddcodec` command: encode, decode, info, eval. Paths, messages and exit codes only; no bits here.
+"""The `ddcodec` command: encode, decode, restore, info, eval. Paths, messages and exit codes only; no bits here.
 
-Exit codes: 0 success, 1 bad input or refused output (one line on stderr), 2 bad usage.
+Exit codes (EXIT_CODES, shown after every --help): 0 done; 1 bad input, corrupt .ddc, refused output, or a failed
+file of many (one line on stderr); 2 bad usage (typer's own, and UsageError); 130 interrupted.
 """
 
 import contextlib
@@ -410,7 +411,8 @@ def restore_command(
 @dataclass(frozen=True)
 class Many:
     """A many-file run as the command line asked for it; encode and decode return the exit code:
-    0 when every file is done or skipped, 1 when any failed, 130 when interrupted."""
+    0 when every file is done or skipped, 1 when any failed or the run could not start, 130 when interrupted
+    (a command line that cannot be planned raises typer.Exit through `fail`)."""
 
     recursive: bool
     jobs: int

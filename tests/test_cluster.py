@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -37,19 +38,29 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def head():
     """(address, token, the environment of a user on this machine without the token), for a head started with
-    token authentication; stopped afterwards."""
+    token authentication. `--block` keeps it in one process whose end stops the head and only it (`ray stop`
+    would stop every Ray of this user on the machine)."""
     home = tempfile.mkdtemp(prefix="ddr")  # a short path: Ray's sockets live under it; also keeps ~/.ray apart
     user = {k: v for k, v in os.environ.items() if k not in TOKEN_VARIABLES} | LOCAL_ONLY | {"HOME": home}
-    token, address = secrets.token_hex(32), f"{LOOPBACK}:{_free_port()}"
-    start = [RAY, "start", "--head", "--node-ip-address", LOOPBACK, "--port", address.split(":")[1], "--num-cpus", "1",
+    token, port = secrets.token_hex(32), _free_port()
+    start = [RAY, "start", "--head", "--block", "--node-ip-address", LOOPBACK, "--port", str(port), "--num-cpus", "1",
              "--include-dashboard", "false", "--disable-usage-stats", "--temp-dir", f"{home}/ray"]  # fmt: skip
+    env = user | {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": token}
+    ray = subprocess.Popen(start, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        subprocess.run(start, env=user | {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": token}, check=True,
-                       capture_output=True, timeout=180)  # fmt: skip
-        yield address, token, user
+        while not _listening(port):  # the head's GCS answers: it has started
+            assert ray.poll() is None, "ray start --head failed"
+            time.sleep(0.2)
+        yield f"{LOOPBACK}:{port}", token, user
     finally:
-        subprocess.run([RAY, "stop", "--force"], env=user, capture_output=True, timeout=180)
+        ray.terminate()
+        ray.wait(timeout=120)
         shutil.rmtree(home, ignore_errors=True)
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex((LOOPBACK, port)) == 0
 
 
 def ddcodec(env: dict[str, str], *args: object) -> subprocess.CompletedProcess:
