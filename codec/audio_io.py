@@ -16,7 +16,8 @@ from typing import BinaryIO
 import numpy as np
 import soundfile
 
-from codec.errors import AudioError, DdcodecError
+from codec.bitstream import MAGIC
+from codec.errors import AudioError, DdcodecError, UsageError
 
 STDIO = "-"
 
@@ -57,6 +58,8 @@ def read_audio_bytes(source: str) -> bytes:
 
 def audio_from_bytes(data: bytes, name: str) -> tuple[np.ndarray, int]:
     """Decode an audio file held in memory (any format libsndfile reads)."""
+    if data.startswith(MAGIC):
+        raise AudioError(f"{name} is a .ddc file, not audio (`ddcodec decode` turns it into audio)")
     try:
         audio, rate = soundfile.read(io.BytesIO(data), dtype="float32", always_2d=True)
     except (soundfile.LibsndfileError, RuntimeError, TypeError) as exc:
@@ -108,16 +111,23 @@ def as_written(samples: np.ndarray) -> np.ndarray:
     return to_pcm16(samples) / 32768.0
 
 
+WRITTEN = "name it .wav, .flac, .aiff, .au, .w64, .rf64 or .caf"  # the formats an output's extension can choose
+
+
 def output_format(target: str) -> str:
-    """libsndfile format name for an output path from its extension (WAV for stdout)."""
+    """libsndfile format name for an output path from its extension (WAV for stdout); UsageError naming the
+    extensions that work for any other name."""
     if target == STDIO:
         return "WAV"
     ext = Path(target).suffix.lstrip(".").upper()
-    formats = soundfile.available_formats()
     known = {"OGA": "OGG", "AIF": "AIFF"}.get(ext, ext)
-    if known not in formats or known in ("RAW", "MP3", "OGG"):
-        raise AudioError(f"cannot write audio as '.{ext.lower()}' (use .wav, .flac, .aiff, .au, .w64 ...)")
-    return known
+    if known in soundfile.available_formats() and known not in ("RAW", "MP3", "OGG"):
+        return known
+    if not ext:
+        raise UsageError(f"{target} has no extension to choose the audio format by: {WRITTEN}")
+    if ext == "DDC":
+        raise UsageError(f"{target} is named as a .ddc file, but the output is audio: {WRITTEN}")
+    raise UsageError(f"cannot write audio as '.{ext.lower()}': {WRITTEN}")
 
 
 @contextlib.contextmanager

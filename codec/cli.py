@@ -1,12 +1,14 @@
-"""The `ddcodec` command: encode, decode, info, eval. Paths, messages and exit codes only; no bits here.
+"""The `ddcodec` command: encode, decode, restore, info, eval. Paths, messages and exit codes only; no bits here.
 
-Exit codes: 0 success, 1 bad input or refused output (one line on stderr), 2 bad usage.
+Exit codes (EXIT_CODES, shown after every --help): 0 done; 1 bad input, corrupt .ddc, refused output, or a failed
+file of many (one line on stderr); 2 bad usage (typer's own, and UsageError); 130 interrupted.
 """
 
 import contextlib
 import dataclasses
 import enum
 import functools
+import inspect
 import io
 import json
 import os
@@ -16,11 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
+import numpy as np
 import typer
 
 import codec
 from codec import bitstream, modes
 from codec.audio_io import (
+    STDIO,
     as_written,
     audio_from_bytes,
     display_name,
@@ -32,10 +36,10 @@ from codec.audio_io import (
 )
 from codec.batch import plan, report, run, work
 from codec.bitstream import LEGACY_PHASE, MAGIC, MAX_PHASE_ITERATIONS, MAX_SEED, VERSIONS
-from codec.errors import DdcodecError
+from codec.errors import DdcodecError, UsageError
 from codec.options import BANDS, DENOISE, DEVICES, MAX_EFFORT, EncodeOptions
 from codec.restore import Damage
-from codec.summary import where_bytes_go
+from codec.summary import readable, where_bytes_go
 from codec.threads import ENV as THREADS_ENV
 from codec.threads import resolve as resolve_threads
 
@@ -84,13 +88,54 @@ DECODE_THREADS_HELP = (
     "split between --jobs; 1 per Ray task)."
 )
 
+EXIT_CODES = (
+    "Exit codes: 0 done; 1 bad input, corrupt .ddc, refused output, or any file of many failed (one line on stderr "
+    "each); 2 bad usage (an option's value, an output's name); 130 interrupted (Ctrl-C), leaving no partial output."
+)
+
+
+class _UntypedFlags:
+    """Flags in help without a type (this typer writes `--quiet -q <bool>`), the help flag among them."""
+
+    def get_params(self, ctx: typer.Context) -> list:
+        params = super().get_params(ctx)
+        for param in params:
+            if isinstance(param, typer.core.TyperOption) and param.is_flag:
+                param.metavar = ""
+        return params
+
+
+class Command(_UntypedFlags, typer.core.TyperCommand):
+    """Typer's command with plainer help: paragraphs rewrapped to the terminal (rich mode keeps the docstring's
+    line breaks), arguments named in capitals (`[OPTIONS] SOURCES... TARGET`, where this typer writes
+    `{sources}... {target}`), flags without a type, and the exit codes at the end."""
+
+    def __init__(self, *args: object, help: str | None = None, epilog: str | None = None, **kwargs: object) -> None:
+        paragraphs = inspect.cleandoc(help or "").split("\n\n")
+        help = "\n\n".join(" ".join(paragraph.split()) for paragraph in paragraphs)
+        super().__init__(*args, help=help, epilog=epilog or EXIT_CODES, **kwargs)
+        for param in self.params:
+            if isinstance(param, typer.core.TyperArgument):
+                param.metavar = (param.name or "").upper() + ("..." if param.nargs != 1 else "")
+
+    def collect_usage_pieces(self, ctx: typer.Context) -> list[str]:
+        arguments = [p.metavar or "" for p in self.get_params(ctx) if isinstance(p, typer.core.TyperArgument)]
+        return [self.options_metavar or "", *arguments]
+
+
+class Group(_UntypedFlags, typer.core.TyperGroup):
+    """The app's group, its flags (--version, --help) shown as Command shows them."""
+
+
 app = typer.Typer(
-    help="ddcodec: audio compressed as the weights of a small neural network.\n\n"
-    "Exit codes: 0 success; 1 bad input, corrupt .ddc or refused output (one line on stderr); 2 bad usage.",
+    help="ddcodec: audio compressed as the weights of a small neural network.",
+    epilog=EXIT_CODES,
+    cls=Group,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+command = functools.partial(app.command, cls=Command)
 
 
 def say(message: str) -> None:
@@ -102,9 +147,10 @@ def error(message: str) -> None:
     say(f"ddcodec: error: {message}")
 
 
-def fail(message: str) -> typer.Exit:
-    error(message)
-    return typer.Exit(1)
+def fail(exc: DdcodecError) -> typer.Exit:
+    """The exit for an error: its line, then 2 for bad usage, 1 for anything else."""
+    error(str(exc))
+    return typer.Exit(2 if isinstance(exc, UsageError) else 1)
 
 
 def warn(message: str) -> None:
@@ -152,13 +198,18 @@ def status(message: str, quiet: bool) -> None:
         say(message)
 
 
-MANY_HELP = "Many files: several inputs or a directory, and an output directory."
+MANY = "several inputs, a directory, or an output directory"  # what makes a many-file run (plan.is_many)
 RECURSIVE_HELP = "With a directory input, its subdirectories too (the tree is mirrored in the output directory)."
 JOBS_HELP = "Many files: how many to code at once, in separate processes; the cores are split between them."
 RAY_HELP = "Many files: one Ray task per file ($RAY_ADDRESS's cluster if set, else a Ray started here)."
 RAY_ADDRESS_HELP = "Many files: the Ray cluster to run on (implies --ray); every node must see the paths."
 SKIP_NOTE = "Many files: outputs already there and complete are skipped (rerun to resume); --force redoes them."
 FORCE_HELP = "Overwrite an existing output."
+RecursiveFlag = Annotated[bool, typer.Option("--recursive", "-r", help=RECURSIVE_HELP)]
+JobsOption = Annotated[int, typer.Option("--jobs", "-j", help=JOBS_HELP, min=1)]
+RayFlag = Annotated[bool, typer.Option("--ray", help=RAY_HELP)]
+RayAddressOption = Annotated[str | None, typer.Option(help=RAY_ADDRESS_HELP)]
+ManyForceFlag = Annotated[bool, typer.Option("--force", "-f", help=f"{FORCE_HELP} {SKIP_NOTE}")]
 RESTORE = "Restoration"  # the help panel of the options encode shares with restore
 DeclipFlag = Annotated[
     bool, typer.Option("--declip", help="Re-estimate clipped peaks beyond the clipping level.", rich_help_panel=RESTORE)
@@ -196,7 +247,7 @@ PHASE_HELP = (
 )
 
 
-@app.command()
+@command()
 def encode(
     sources: Annotated[
         list[str], typer.Argument(help="Audio files (wav, flac, ogg, mp3, aiff, ...) or directories; - for stdin.")
@@ -225,11 +276,11 @@ def encode(
     clicks: ClicksFlag = False,
     mask: MaskOption = None,
     bandwidth: BandwidthOption = None,
-    recursive: Annotated[bool, typer.Option("--recursive", "-r", help=RECURSIVE_HELP)] = False,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", help=JOBS_HELP, min=1)] = 1,
-    ray: Annotated[bool, typer.Option("--ray", help=RAY_HELP)] = False,
-    ray_address: Annotated[str | None, typer.Option(help=RAY_ADDRESS_HELP)] = None,
-    force: Annotated[bool, typer.Option("--force", "-f", help=f"{FORCE_HELP} {SKIP_NOTE}")] = False,
+    recursive: RecursiveFlag = False,
+    jobs: JobsOption = 1,
+    ray: RayFlag = False,
+    ray_address: RayAddressOption = None,
+    force: ManyForceFlag = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary.")] = False,
 ) -> None:
     """Encode audio into a .ddc file, or many files into a directory of them (restored first if asked)."""
@@ -252,10 +303,11 @@ def encode(
     chosen = modes.get(options.mode)
     if phase_iterations is not None and chosen.phase_search() == LEGACY_PHASE:
         warn(f"{options.mode} mode keeps no phase search; --phase-iterations has no effect")
-    if plan.is_many(sources, target):
-        many = Many(recursive, jobs, ray or ray_address is not None, ray_address, quiet)
+    if many := Many.asked(sources, target, recursive, jobs, ray, ray_address, quiet):
         raise typer.Exit(many.encode(sources, target, options, force))
     started = time.perf_counter()
+    if target != STDIO and is_audio_name(Path(target)):
+        raise fail(UsageError(f"{target} is named as audio, but encode writes a .ddc file: name it .ddc"))
     stages = {"restoring": ("at {:.0f} s", "blocks", False), "fitting": (chosen.measure, "steps", True)}
 
     def display(stage: str) -> contextlib.AbstractContextManager["Progress | None"]:
@@ -267,7 +319,7 @@ def encode(
             sources[0], target, options, force=force, display=display, warn=warn, note=lambda m: status(m, quiet)
         )
     except DdcodecError as exc:
-        raise fail(str(exc)) from None
+        raise fail(exc) from None
     summary = codec.describe(header)
     status(
         f"{target}: {summary['file_bytes']} bytes, {summary['bitrate_kbps']:.2f} kbps, "
@@ -287,7 +339,7 @@ AudioFormat = choices("AudioFormat", ("wav", "flac", "aiff", "w64", "rf64", "caf
 DEFAULT_FORMAT = AudioFormat("wav")
 
 
-@app.command()
+@command()
 def decode(
     sources: Annotated[list[str], typer.Argument(help=".ddc files or directories of them; - for stdin.")],
     target: Annotated[
@@ -301,27 +353,26 @@ def decode(
     audio_format: Annotated[
         AudioFormat, typer.Option("--format", help="Many files: the outputs' format (and extension).")
     ] = DEFAULT_FORMAT,
-    recursive: Annotated[bool, typer.Option("--recursive", "-r", help=RECURSIVE_HELP)] = False,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", help=JOBS_HELP, min=1)] = 1,
-    ray: Annotated[bool, typer.Option("--ray", help=RAY_HELP)] = False,
-    ray_address: Annotated[str | None, typer.Option(help=RAY_ADDRESS_HELP)] = None,
-    force: Annotated[bool, typer.Option("--force", "-f", help=f"{FORCE_HELP} {SKIP_NOTE}")] = False,
+    recursive: RecursiveFlag = False,
+    jobs: JobsOption = 1,
+    ray: RayFlag = False,
+    ray_address: RayAddressOption = None,
+    force: ManyForceFlag = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary.")] = False,
 ) -> None:
     """Decode a .ddc file to 16-bit PCM audio, or many into a directory of audio files."""
-    if plan.is_many(sources, target):
-        many = Many(recursive, jobs, ray or ray_address is not None, ray_address, quiet)
+    if many := Many.asked(sources, target, recursive, jobs, ray, ray_address, quiet):
         raise typer.Exit(many.decode(sources, target, threads, audio_format.value, force))
     started = time.perf_counter()
     try:
         with _progress(quiet, "{:.0f} s of audio", "decoding", "frames", closing=False) as progress:
             header = work.decode_path(sources[0], target, threads=threads, force=force, progress=progress)
     except DdcodecError as exc:
-        raise fail(str(exc)) from None
+        raise fail(exc) from None
     status(f"{target}: {header.duration:.2f} s decoded in {time.perf_counter() - started:.2f} s", quiet)
 
 
-@app.command("restore")
+@command("restore")
 def restore_command(
     source: Annotated[str, typer.Argument(help="Audio file (wav, flac, ogg, mp3, ...); - for stdin.")],
     target: Annotated[
@@ -338,8 +389,10 @@ def restore_command(
     force: Annotated[bool, typer.Option("--force", "-f", help=FORCE_HELP)] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary.")] = False,
 ) -> None:
-    """Repair an audio file: declip it, fill dropouts, clicks or given stretches from the sound around them, extend
-    its band. Writes the input's sample format (16-bit PCM for 16-bit and lossy inputs)."""
+    """Repair an audio file without coding it.
+
+    Declips it, fills dropouts, clicks or given stretches from the sound around them, extends its band. Writes the
+    input's sample format (16-bit PCM for 16-bit and lossy inputs)."""
     try:
         damage = Damage(declip, gaps, clicks, mask, bandwidth)
     except ValueError as exc:
@@ -351,14 +404,15 @@ def restore_command(
         with _progress(quiet, "at {:.0f} s", "restoring", "blocks", closing=False) as progress:
             found = work.restore_path(source, target, damage, force=force, progress=progress)
     except DdcodecError as exc:
-        raise fail(str(exc)) from None
+        raise fail(exc) from None
     status(f"{target}: restored {found.summary()} in {time.perf_counter() - started:.1f} s", quiet)
 
 
 @dataclass(frozen=True)
 class Many:
     """A many-file run as the command line asked for it; encode and decode return the exit code:
-    0 when every file is done or skipped, 1 when any failed, 130 when interrupted."""
+    0 when every file is done or skipped, 1 when any failed or the run could not start, 130 when interrupted
+    (a command line that cannot be planned raises typer.Exit through `fail`)."""
 
     recursive: bool
     jobs: int
@@ -366,33 +420,46 @@ class Many:
     ray_address: str | None
     quiet: bool
 
+    @classmethod
+    def asked(
+        cls,
+        sources: list[str],
+        target: str,
+        recursive: bool,
+        jobs: int,
+        ray: bool,
+        ray_address: str | None,
+        quiet: bool,
+    ) -> "Many | None":
+        """The many-file run a command line asks for; None for one file, warning of the many-file options given."""
+        if plan.is_many(sources, target):
+            return cls(recursive, jobs, ray or ray_address is not None, ray_address, quiet)
+        given = {"--recursive": recursive, "--jobs": jobs > 1, "--ray": ray, "--ray-address": ray_address is not None}
+        if ignored := [flag for flag, on in given.items() if on]:
+            warn(f"{', '.join(ignored)} ignored: they act on many files ({MANY}), and this is one file")
+        return None
+
     def encode(self, sources: list[str], target: str, options: EncodeOptions, force: bool) -> int:
         todo = self._plan(sources, target, ".ddc", is_audio_name, "audio files")
-        if todo is None:
-            return 1
         options = dataclasses.replace(options, threads=self._threads(options.threads))
         job_work = functools.partial(work.encode_job, options=options, force=force)
-        return self._run("encode", todo, job_work, work.audio_seconds, options.threads)
+        return self._run("encode", todo, target, job_work, work.audio_seconds, options.threads)
 
     def decode(self, sources: list[str], target: str, threads: int | None, fmt: str, force: bool) -> int:
         todo = self._plan(sources, target, f".{fmt}", lambda path: path.suffix == ".ddc", ".ddc files")
-        if todo is None:
-            return 1
         threads = self._threads(threads)
         job_work = functools.partial(work.decode_job, threads=threads, force=force)
-        return self._run("decode", todo, job_work, work.ddc_seconds, threads)
+        return self._run("decode", todo, target, job_work, work.ddc_seconds, threads)
 
     def _plan(
         self, sources: list[str], target: str, suffix: str, wanted: Callable[[Path], bool], what: str
-    ) -> list[plan.Job] | None:
+    ) -> list[plan.Job]:
         try:
             todo = plan.plan(sources, target, suffix=suffix, wanted=wanted, recursive=self.recursive)
             if not todo:
                 raise DdcodecError(f"no {what} in {', '.join(sources)}" + ("" if self.recursive else " (--recursive?)"))
-            Path(target).mkdir(parents=True, exist_ok=True)
-        except (DdcodecError, OSError) as exc:
-            error(str(exc))
-            return None
+        except DdcodecError as exc:
+            raise fail(exc) from None
         return todo
 
     def _threads(self, asked: int | None) -> int | None:
@@ -405,32 +472,52 @@ class Many:
             return None
         return max(1, (resolve_threads(None) or os.cpu_count() or 1) // self.jobs)
 
+    def _runner(self, threads: int | None) -> contextlib.AbstractContextManager[run.Runner]:
+        if self.ray:
+            return run.ray(self.ray_address, threads or 1)
+        if self.jobs > 1:
+            return contextlib.nullcontext(functools.partial(run.processes, workers=self.jobs))
+        return contextlib.nullcontext(run.here)
+
     def _run(
-        self, verb: str, todo: list[plan.Job], job_work: run.Work, seconds: Callable[[Path], float], threads: int | None
+        self,
+        verb: str,
+        todo: list[plan.Job],
+        target: str,
+        job_work: run.Work,
+        seconds: Callable[[Path], float],
+        threads: int | None,
     ) -> int:
         tally = report.Tally(len(todo), sum(seconds(job.source) for job in todo))
         interrupted = False
         try:
-            with report.progress(tally, verb, say, warn, error, self.quiet) as show:
-                if self.ray:
-                    run.ray(todo, job_work, show, self.ray_address, threads or 1)
-                elif self.jobs > 1:
-                    run.processes(todo, job_work, show, self.jobs)
-                else:
-                    run.here(todo, job_work, show)
+            with self._runner(threads) as execute:  # first: no output directory is made for a run that cannot start
+                _make_directory(target)
+                with report.progress(tally, verb, say, warn, error, self.quiet) as show:
+                    execute(todo, job_work, show)
         except KeyboardInterrupt:
             interrupted = True
-        except DdcodecError as exc:  # the runner itself could not start (Ray absent or unreachable)
+        except DdcodecError as exc:  # the run could not start: Ray absent or unreachable, no output directory
             error(str(exc))
             return 1
         if interrupted:  # shown when quiet too: it explains the exit code
             say("ddcodec: interrupted: the files done are complete and a rerun skips them")
         for line in tally.summary(verb):
             status(line, self.quiet)
+        if tally.other_settings:
+            warn(f"{tally.other_settings} output(s) already there were made with other settings and skipped "
+                 "(said above); --force redoes them")  # fmt: skip
         return 130 if interrupted else 1 if tally.failures else 0
 
 
-@app.command()
+def _make_directory(path: str) -> None:
+    try:
+        Path(path).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DdcodecError(f"cannot make the output directory {path}: {exc.strerror}") from None
+
+
+@command()
 def info(
     source: Annotated[str, typer.Argument(help=".ddc file, or - for stdin.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the header as JSON.")] = False,
@@ -443,14 +530,14 @@ def info(
         with open_input(source) as fileobj:
             header, exponents, codes = bitstream.read(fileobj)
     except DdcodecError as exc:
-        raise fail(str(exc)) from None
+        raise fail(exc) from None
     summary = codec.describe(header)
     if show_bytes:
         summary["bytes"] = where_bytes_go(header, exponents, codes)
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
         return
-    flat = {key: value for key, value in summary.items() if key != "bytes"}
+    flat = readable(header)
     if show_bytes:
         budget = summary["bytes"]
         flat |= {key: value for key, value in budget.items() if key != "tensors"}
@@ -461,7 +548,7 @@ def info(
         typer.echo(f"{key:<{width}}  {value}")
 
 
-@app.command("eval")
+@command("eval")
 def evaluate(
     reference: Annotated[str, typer.Argument(help="Original audio file.")],
     test: Annotated[
@@ -469,7 +556,9 @@ def evaluate(
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the scores as JSON.")] = False,
 ) -> None:
-    """Score TEST against REFERENCE: SNR, SI-SDR, LSD, PESQ-WB, STOI, Zimtohrli MOS and ViSQOL MOS (audio mode; the
+    """Score decoded audio against the original.
+
+    Scores TEST against REFERENCE: SNR, SI-SDR, LSD, PESQ-WB, STOI, Zimtohrli MOS and ViSQOL MOS (audio mode; the
     last four need the eval extra), kbps.
 
     TEST is resampled to REFERENCE's rate and, unless it is a .ddc (whose decoder
@@ -495,9 +584,15 @@ def evaluate(
             raise DdcodecError(f"{test} has {decoded.shape[1]} channels, {reference} has {ref.shape[1]}")
         # a .ddc decodes with no delay; a lossy or PCM file may be delayed, so its delay is searched
         test_audio = metrics.resample(decoded, test_rate, rate)
-        scores = metrics.score(ref, test_audio, rate, search_delay=not ours, visqol=True)  # eval knows no category
+        with np.errstate(all="ignore"):  # a silent reference divides by zero; its scores are n/a below
+            scores = metrics.score(ref, test_audio, rate, search_delay=not ours, visqol=True)  # eval knows no category
     except DdcodecError as exc:
-        raise fail(str(exc)) from None
+        raise fail(exc) from None
+    silent = not np.any(ref)
+    scores = {
+        key: None if silent or value is None or not np.isfinite(value) else value for key, value in scores.items()
+    }
+    why = dict.fromkeys(scores, "silent reference") if silent else {k: EVAL_EXTRA for k in _missing_extra(scores)}
     seconds = len(decoded) / test_rate
     scores |= {
         "kbps": metrics.bitrate_kbps(len(data), seconds) if coded else None,
@@ -505,11 +600,26 @@ def evaluate(
         if coded
         else None,
     }
+    if not coded:
+        why |= dict.fromkeys(("kbps", "compression_ratio_vs_pcm16"), "TEST is PCM")
     if as_json:
         typer.echo(json.dumps(scores, indent=2))
     else:
         for key, value in scores.items():
-            typer.echo(f"{key:<27}  {'n/a' if value is None else f'{value:.3f}'}")
+            shown = f"{value:.3f}" if value is not None else f"n/a ({why[key]})" if key in why else "n/a"
+            typer.echo(f"{key:<27}  {shown}")
+
+
+EVAL_EXTRA = "pip install -e '.[eval]'"
+EVAL_PACKAGES = {"pesq_wb": "pesq", "stoi": "pystoi", "zimtohrli_mos": "zimtohrli", "visqol_mos": "visqol"}
+
+
+def _missing_extra(scores: dict[str, float | None]) -> list[str]:
+    """The scores that are n/a because the eval extra's package for them is not installed."""
+    from importlib.util import find_spec
+
+    return [key for key, value in scores.items() if value is None and key in EVAL_PACKAGES
+            and find_spec(EVAL_PACKAGES[key]) is None]  # fmt: skip
 
 
 @contextlib.contextmanager

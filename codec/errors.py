@@ -23,3 +23,8 @@ class SettingError(DdcodecError, ValueError):
 
 class AudioError(DdcodecError, ValueError):
     """Input audio cannot be encoded: unreadable, empty, non-finite, or out of the supported range."""
+
+
+class UsageError(DdcodecError, ValueError):
+    """A command line that cannot do what it says: an output named as another kind of file, several inputs into
+    one file. The CLI exits 2 for it, as for any bad usage."""

@@ -1,5 +1,5 @@
-"""What a header says about its file, as one flat dict (`ddcodec info`, the encoder's summary line), and where
-its bytes go (`ddcodec info --bytes`)."""
+"""What a header says about its file, as one flat dict (`ddcodec info --json`, the encoder's summary line; `readable`
+for `ddcodec info`), and where its bytes go (`ddcodec info --bytes`)."""
 
 import dataclasses
 
@@ -27,6 +27,20 @@ def describe(header: Header) -> dict[str, object]:
         "bitrate_kbps": round(size * 8 / header.duration / 1000, 3),
         "compression_ratio_vs_pcm16": round(header.samples * 2 / size, 2),
     }
+
+
+PHASE_FIELDS = ("phase", "phase_iterations", "phase_slack")
+
+
+def readable(header: Header) -> dict[str, object]:
+    """describe() for people (`ddcodec info` without --json): the phase search only where the synthesis rebuilds
+    phase (spectral: waveform files carry version 2's fields unused), and the SNR estimate as what it means,
+    without its stored code (255: not estimated)."""
+    unused = {"snr_estimate", *(PHASE_FIELDS if not header.n_fft else ())}
+    shown = {key: value for key, value in describe(header).items() if key not in unused}
+    if header.input_snr_db is None:
+        shown["estimated_input_snr_db"] = "not estimated"
+    return shown
 
 
 def where_bytes_go(header: Header, exponents: np.ndarray, codes: list[np.ndarray]) -> dict[str, object]:

@@ -11,11 +11,12 @@ from conftest import DATA
 from test_cli import FAST, run
 
 import codec
-from codec.batch import plan, report, work
+from codec.batch import plan, report, resume, work
 from codec.batch import run as runners
 from codec.batch.plan import Job
 from codec.batch.work import DONE, FAILED, SKIPPED, Outcome
 from codec.errors import DdcodecError
+from codec.options import EncodeOptions
 
 DIGIT = DATA / "digit_0_jackson.wav"
 
@@ -96,7 +97,10 @@ def test_a_bad_file_fails_alone_and_the_run_exits_1(tree, tmp_path):
     out = tmp_path / "out"
     result = run("encode", tree, out, "--iterations", "20")
     assert result.exit_code == 1
-    assert "ddcodec: error: " in result.stderr and f"failed: {tree / 'broken.wav'}: cannot read audio" in result.stderr
+    broken = str(tree / "broken.wav")
+    [said] = [line for line in result.stderr.splitlines() if line.startswith("ddcodec: error: ")]
+    assert said == f"ddcodec: error: cannot read audio from {broken}: Format not recognised."  # the path once
+    assert f"failed: cannot read audio from {broken}: Format not recognised." in result.stderr
     assert names(out) == ["a.ddc"]  # the good file is done, the bad one left nothing behind
 
 
@@ -110,6 +114,55 @@ def test_an_existing_output_that_is_not_this_inputs_encoding_is_kept_unless_forc
     assert run("encode", DIGIT, out, *FAST, "--force").exit_code == 0
     with codec.open(out / "digit_0_jackson.ddc") as reader:
         assert reader.sample_rate == 8000
+
+
+def test_a_rerun_with_bandwidth_extension_skips_what_it_encoded(tmp_path):
+    out = tmp_path / "out"
+    first = run("encode", DIGIT, f"{out}/", "--bandwidth", "16000", *FAST)  # 8 kHz in, 16 kHz coded
+    assert first.exit_code == 0, first.output
+    with codec.open(out / "digit_0_jackson.ddc") as reader:
+        assert reader.sample_rate == 16000
+    again = run("encode", DIGIT, out, "--bandwidth", "16000", "--iterations", "20")
+    assert again.exit_code == 0 and "(0 encoded, 1 skipped, 0 failed)" in again.stderr, again.stderr
+    assert "with other settings" not in again.stderr
+
+
+def test_a_rerun_with_other_settings_says_what_differs_and_force_redoes_it(tmp_path):
+    out = tmp_path / "out"
+    assert run("encode", DIGIT, f"{out}/", "-b", "24k", *FAST).exit_code == 0
+    target = out / "digit_0_jackson.ddc"
+    stamp = target.stat().st_mtime_ns
+    other = run("encode", DIGIT, out, "-b", "6k", *FAST)  # quiet: the skip is said all the same
+    assert other.exit_code == 0 and target.stat().st_mtime_ns == stamp
+    lines = other.stderr.strip().splitlines()
+    assert len(lines) == 2 and "skipped, encoded with other settings: made for another bitrate than 6k" in lines[0]
+    assert lines[1] == (
+        "ddcodec: warning: 1 output(s) already there were made with other settings and skipped (said above); "
+        "--force redoes them"
+    )
+    redone = run("encode", DIGIT, out, "-b", "6k", "--force", *FAST)
+    assert redone.exit_code == 0 and redone.stderr == "" and target.stat().st_mtime_ns != stamp
+    assert run("encode", DIGIT, out, "-b", "6k", *FAST).stderr == ""  # the same settings: skipped quietly
+
+
+def test_other_settings_names_each_setting_the_header_records(tmp_path):
+    target = tmp_path / "a.ddc"
+    assert run("encode", DIGIT, target, "-b", "16k", *FAST).exit_code == 0
+    with target.open("rb") as fileobj:
+        header = codec.read_header(fileobj)
+    made = EncodeOptions(bitrate=16_000)
+    assert resume.other_settings(header, made) == []
+    assert resume.other_settings(header, EncodeOptions(bitrate=16_000, iterations=5)) == []  # not recorded
+    differs = {
+        "mode spectral, not waveform": EncodeOptions(bitrate=16_000, mode="waveform"),
+        "seed 0, not 7": EncodeOptions(bitrate=16_000, seed=7),
+        "another bitrate than 32k": EncodeOptions(bitrate=32_000),
+        "4 phase iterations, not 0": EncodeOptions(bitrate=16_000, phase_iterations=0),
+        "--denoise off, not auto": EncodeOptions(bitrate=16_000, denoise="auto"),
+    }
+    for phrase, options in differs.items():
+        [found] = resume.other_settings(header, options)
+        assert phrase in found, found
 
 
 def test_an_output_older_than_its_source_is_not_taken_as_done(tmp_path):
@@ -196,17 +249,28 @@ def test_without_ray_installed_ray_is_a_one_line_error(tree, tmp_path, monkeypat
 
     monkeypatch.setattr(builtins, "__import__", no_ray)
     result = run("encode", tree, tmp_path / "out", "--ray", *FAST)
-    assert result.exit_code == 1 and "ddcodec[cluster]" in result.stderr
+    assert result.exit_code == 1 and "pip install -e '.[cluster]'" in result.stderr
+    assert not (tmp_path / "out").exists()  # the run could not start, so it made nothing
+
+
+def test_many_file_options_on_one_file_are_warned_about(tmp_path):
+    result = run("encode", DIGIT, tmp_path / "one.ddc", "--ray", "--jobs", "2", *FAST)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.strip().splitlines() == [
+        "ddcodec: warning: --jobs, --ray ignored: they act on many files "
+        "(several inputs, a directory, or an output directory), and this is one file"
+    ]
 
 
 def test_summary_totals_count_every_output_present():
-    tally = report.Tally(files=3, seconds=30.0)
+    tally = report.Tally(files=4, seconds=30.0)
     tally.outcomes += [
         Outcome("a", "a.ddc", DONE, seconds=10.0, pcm_bytes=320_000, coded_bytes=30_000),
         Outcome("b", "b.ddc", SKIPPED, seconds=10.0, pcm_bytes=320_000, coded_bytes=34_000),
         Outcome("c", "c.ddc", FAILED, message="cannot read audio from c"),
+        Outcome("d", "d.ddc", FAILED, message="unexpected ValueError at x.py:1: bad"),
     ]
     lines = tally.summary("encode")
-    assert lines[0].startswith("encode: 3 of 3 files (1 encoded, 1 skipped, 1 failed)")
+    assert lines[0].startswith("encode: 4 of 4 files (1 encoded, 1 skipped, 2 failed)")
     assert lines[1] == "20.0 s of audio: 640.0 kB as 16-bit PCM, 64.0 kB as .ddc (ratio 10.0, 25.6 kbps)"
-    assert lines[2] == "failed: c: cannot read audio from c"
+    assert lines[2:] == ["failed: cannot read audio from c", "failed: d: unexpected ValueError at x.py:1: bad"]

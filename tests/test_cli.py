@@ -3,8 +3,10 @@
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -23,8 +25,8 @@ def run(*args, **kwargs):
     return runner.invoke(app, [str(a) for a in args], **kwargs)
 
 
-def one_line_error(result, fragment):
-    assert result.exit_code == 1, result.output
+def one_line_error(result, fragment, code=1):
+    assert result.exit_code == code, result.output
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("ddcodec: error:") and fragment in lines[0], result.stderr
     assert "Traceback" not in result.output
@@ -73,8 +75,11 @@ def test_existing_output_needs_force_and_input_is_never_overwritten(tmp_path):
     out.write_bytes(b"keep me")
     one_line_error(run("encode", wav, out, *FAST), "already exists")
     assert out.read_bytes() == b"keep me"
-    one_line_error(run("encode", wav, wav, "--force", *FAST), "input file")
-    assert wav.read_bytes() == before
+    one_line_error(run("encode", wav, wav, "--force", *FAST), "is named as audio", 2)
+    unnamed = tmp_path / "in.data"  # audio all the same: libsndfile reads the content, not the name
+    shutil.copy(wav, unnamed)
+    one_line_error(run("encode", unnamed, unnamed, "--force", *FAST), "input file")
+    assert wav.read_bytes() == before and unnamed.read_bytes() == before
     assert run("encode", wav, out, "--force", *FAST).exit_code == 0 and out.read_bytes()[:4] == b"\x89DDC"
 
 
@@ -82,7 +87,7 @@ def test_existing_output_needs_force_and_input_is_never_overwritten(tmp_path):
     ("make", "fragment"),
     [
         (lambda p: p.write_bytes(b"this is not audio"), "cannot read audio"),
-        (lambda p: p.mkdir(), "no audio files"),  # a directory is many files: none here
+        (lambda p: p.mkdir(), "need an output directory"),  # a directory is many files, not one .ddc
         (lambda p: None, "No such file or directory"),
         (lambda p: soundfile.write(p, np.array([[0.1], [np.nan]]), 8000, subtype="FLOAT"), "NaN"),
     ],
@@ -90,7 +95,8 @@ def test_existing_output_needs_force_and_input_is_never_overwritten(tmp_path):
 def test_bad_audio_input_fails_cleanly_without_output(tmp_path, make, fragment):
     source = tmp_path / "in.wav"
     make(source)
-    one_line_error(run("encode", source, tmp_path / "out.ddc", *FAST), fragment)
+    code = 2 if source.is_dir() else 1
+    one_line_error(run("encode", source, tmp_path / "out.ddc", *FAST), fragment, code)
     assert not (tmp_path / "out.ddc").exists()
     assert [p.name for p in tmp_path.iterdir()] == (["in.wav"] if source.exists() else [])
 
@@ -130,9 +136,30 @@ def test_read_only_output_folder(tmp_path):
     one_line_error(run("decode", VECTORS / "digit_mono_8k.ddc", folder / "x.wav"), "cannot write")
 
 
-def test_unknown_output_extension_is_refused(tmp_path):
-    one_line_error(run("decode", VECTORS / "digit_mono_8k.ddc", tmp_path / "x.xyz"), "cannot write audio")
-    assert list(tmp_path.iterdir()) == []
+def test_an_output_named_as_another_kind_of_file_is_bad_usage(tmp_path):
+    ddc, wav = VECTORS / "digit_mono_8k.ddc", DATA / "digit_0_jackson.wav"
+    one_line_error(run("decode", ddc, tmp_path / "x.xyz"), "cannot write audio as '.xyz': name it .wav, .flac", 2)
+    one_line_error(run("decode", ddc, tmp_path / "noext"), "noext has no extension to choose the audio format by", 2)
+    one_line_error(run("decode", ddc, tmp_path / "x.ddc"), "x.ddc is named as a .ddc file, but the output is audio", 2)
+    one_line_error(run("encode", wav, tmp_path / "oops.wav", *FAST), "oops.wav is named as audio, but encode writes", 2)
+    one_line_error(run("encode", wav, wav, tmp_path / "one.ddc", *FAST), "one.ddc looks like a file name", 2)
+    one_line_error(run("encode", DATA, tmp_path / "one.ddc", *FAST), "several inputs need an output directory", 2)
+    one_line_error(run("encode", tmp_path / "none", tmp_path / "out/", *FAST), "none: No such file")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    one_line_error(run("encode", empty, tmp_path / "out", *FAST), "no audio files in")
+    assert list(tmp_path.iterdir()) == [empty]
+
+
+def test_input_errors_name_the_file_and_come_first(tmp_path):
+    empty, slow = tmp_path / "zero.wav", tmp_path / "slow.wav"
+    soundfile.write(empty, np.zeros((0, 1)), 8000)
+    one_line_error(run("encode", empty, tmp_path / "x.ddc", *FAST), f"{empty}: audio is empty")
+    soundfile.write(slow, np.zeros((1000, 1)), 500)
+    one_line_error(run("encode", slow, tmp_path / "x.ddc", "-b", "1M", *FAST), "sample_rate 500 is not supported")
+    ddc = VECTORS / "digit_mono_8k.ddc"
+    one_line_error(run("encode", ddc, tmp_path / "x.ddc", *FAST), "is a .ddc file, not audio (`ddcodec decode`")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["slow.wav", "zero.wav"]
 
 
 def test_outputs_get_the_usual_permissions_not_mkstemps_0600(tmp_path):
@@ -255,3 +282,87 @@ def test_info_bytes_shows_where_the_bytes_go():
     assert list(tensors)[:4] == ["step_exponents", "W0", "g0", "b0"] and len(tensors) == 3 * info["depth"] + 3
     text = run("info", VECTORS / "tone_spectral_3ch_11k.ddc", "--bytes").stdout
     assert "bytes W_out" in text and "zstd alone" in text
+
+
+def test_help_names_arguments_in_capitals_flags_without_types_and_the_exit_codes():
+    top = run("--help", env={"COLUMNS": "200"})
+    assert top.exit_code == 0 and "<bool>" not in top.stdout and "130 interrupted (Ctrl-C)" in top.stdout
+    arguments = {"encode": "SOURCES... TARGET", "decode": "SOURCES... TARGET", "restore": "SOURCE TARGET",
+                 "info": "SOURCE", "eval": "REFERENCE TEST"}  # fmt: skip
+    for command in app.registered_commands:
+        name = command.name or command.callback.__name__
+        summary = command.callback.__doc__.splitlines()[0]
+        assert summary.endswith(".") and f"{name:<8} {summary}" in top.stdout  # whole, not cut mid-sentence
+        shown = run(name, "--help", env={"COLUMNS": "200"}).stdout
+        usage = next(line for line in shown.splitlines() if "Usage:" in line)
+        assert f"{name} [OPTIONS] {arguments[name]}" in usage and "{" not in usage
+        assert "<bool>" not in shown and "130 interrupted (Ctrl-C)" in shown
+
+
+def test_ctrl_c_exits_130_and_leaves_no_partial_output(tmp_path):
+    out = tmp_path / "x.ddc"
+    command = [sys.executable, "-c", "from codec.cli import main; main()", "encode", str(DATA / "digit_0_jackson.wav"),
+               str(out), "--iterations", "1000000", "--quiet"]  # fmt: skip
+    child = subprocess.Popen(command, stderr=subprocess.PIPE, env=os.environ | {"DDCODEC_THREADS": "1"})
+    try:
+        while not any(tmp_path.iterdir()):  # the temporary output: the encode has begun
+            assert child.poll() is None, child.stderr.read()
+            time.sleep(0.05)
+        child.send_signal(signal.SIGINT)
+        assert child.wait(timeout=120) == 130
+    finally:
+        child.kill()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_eval_against_silence_says_why_there_are_no_scores(tmp_path):
+    silence = tmp_path / "silence.wav"
+    soundfile.write(silence, np.zeros(8000), 8000)
+    result = run("eval", silence, silence)
+    assert result.exit_code == 0 and result.stderr == ""  # no numpy warning leaks
+    lines = dict(line.split(None, 1) for line in result.stdout.strip().splitlines())
+    assert lines["snr_db"] == lines["pesq_wb"] == lines["visqol_mos"] == "n/a (silent reference)"
+    assert lines["kbps"] == "n/a (TEST is PCM)"
+    scores = json.loads(run("eval", silence, silence, "--json").stdout)  # strict JSON: null, never NaN or Infinity
+    assert scores["snr_db"] is None and scores["visqol_mos"] is None
+
+
+def test_eval_names_the_extra_a_missing_score_needs(monkeypatch):
+    import importlib.util
+
+    from codec import metrics
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "pesq" else real(name, *a))
+    monkeypatch.setattr(metrics, "pesq_wb", lambda *args: None)  # as without pesq installed
+    result = run("eval", DATA / "digit_0_jackson.wav", VECTORS / "digit_spectral_8k.ddc")
+    assert result.exit_code == 0, result.output
+    assert "pesq_wb                      n/a (pip install -e '.[eval]')" in result.stdout
+
+
+def test_info_text_shows_what_fields_mean_not_unused_or_raw_codes():
+    def fields(name):
+        text = run("info", VECTORS / name).stdout
+        return dict(line.split(None, 1) for line in text.strip().splitlines())
+
+    waveform, spectral = fields("digit_mono_8k.ddc"), fields("digit_spectral_8k.ddc")
+    assert waveform["mode"] == "waveform" and not {"phase", "phase_iterations", "phase_slack"} & set(waveform)
+    stored = json.loads(run("info", VECTORS / "digit_spectral_8k.ddc", "--json").stdout)
+    assert spectral["phase_iterations"] == str(stored["phase_iterations"]) and stored["snr_estimate"] == 255
+    for shown in (waveform, spectral):
+        assert "snr_estimate" not in shown and shown["estimated_input_snr_db"] == "not estimated"
+
+
+def test_many_channels_at_a_low_bitrate_are_warned_about(tmp_path):
+    t = np.arange(32_000) / 16_000
+    source = tmp_path / "eight.wav"
+    soundfile.write(source, np.stack([0.2 * np.sin(2 * np.pi * (200 + 50 * c) * t) for c in range(8)], axis=1), 16_000)
+    result = run("encode", source, tmp_path / "eight.ddc", "--iterations", "5", "--quiet")
+    assert result.exit_code == 0, result.output
+    info = json.loads(run("info", tmp_path / "eight.ddc", "--json").stdout)
+    [warning] = result.stderr.strip().splitlines()
+    assert warning.startswith(f"ddcodec: warning: 8 channel(s) share networks of width {info['width']}, narrower")
+    assert "expect poor quality; --bitrate " in warning
+    wider = warning.split("--bitrate ")[1].split()[0]
+    again = run("encode", source, tmp_path / "wider.ddc", "--iterations", "5", "--quiet", "--bitrate", wider)
+    assert again.exit_code == 0 and again.stderr == ""  # the bitrate it names is enough

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codec.audio_io import STDIO
-from codec.errors import DdcodecError
+from codec.errors import DdcodecError, UsageError
 
 
 @dataclass(frozen=True)
@@ -32,12 +32,16 @@ def is_many(sources: list[str], target: str) -> bool:
 
 
 def plan(sources: list[str], target: str, *, suffix: str, wanted: Callable[[Path], bool], recursive: bool) -> list[Job]:
-    """The jobs of a run, in a stable order; DdcodecError when the outputs cannot be placed."""
+    """The jobs of a run, in a stable order; UsageError for outputs the command line cannot mean (a file, stdout),
+    DdcodecError for outputs that would collide."""
     if STDIO in sources or target == STDIO:
-        raise DdcodecError("- (stdin or stdout) cannot be used with several files or a directory")
+        raise UsageError("- (stdin or stdout) cannot be used with several files or a directory")
     out = Path(target)
     if out.exists() and not out.is_dir():
-        raise DdcodecError(f"{target} is not a directory (several inputs need an output directory)")
+        raise UsageError(f"{target} is not a directory (several inputs need an output directory)")
+    if not out.exists() and out.suffix and not target.endswith("/"):
+        raise UsageError(f"{target} looks like a file name, but a directory or several inputs need an output directory "
+                         f"(write {target}/ for a directory of that name)")  # fmt: skip
     jobs = []
     for source in map(Path, sources):
         if not source.is_dir():

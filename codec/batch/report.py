@@ -6,6 +6,7 @@ per-file line carries the ETA itself.
 """
 
 import contextlib
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -28,6 +29,11 @@ class Tally:
         return sum(outcome.state == state for outcome in self.outcomes)
 
     @property
+    def other_settings(self) -> int:
+        """Outputs skipped though made with other settings than this run's."""
+        return sum(bool(outcome.other_settings) for outcome in self.outcomes)
+
+    @property
     def failures(self) -> list[Outcome]:
         return [outcome for outcome in self.outcomes if outcome.state == FAILED]
 
@@ -41,6 +47,8 @@ class Tally:
     def line(self, outcome: Outcome, verb: str) -> str:
         """One finished file, as the run reports it."""
         where = f"[{len(self.outcomes)}/{self.files}] {outcome.source} -> {outcome.target}"
+        if outcome.state == SKIPPED and outcome.other_settings:
+            return f"{where}: skipped, {verb}d with other settings: {outcome.other_settings}"
         if outcome.state == SKIPPED:
             return f"{where}: skipped, already {verb}d"
         return f"{where}: {outcome.kbps:.1f} kbps, {outcome.seconds:.1f} s of audio in {outcome.elapsed:.1f} s"
@@ -57,12 +65,18 @@ class Tally:
                 f"{_duration(seconds)} of audio: {_size(pcm)} as 16-bit PCM, {_size(coded)} as .ddc "
                 f"(ratio {pcm / coded:.1f}, {coded * 8 / seconds / 1000:.1f} kbps)"
             )
-        lines += [f"failed: {o.source}: {o.message}" for o in self.failures]
+        lines += [f"failed: {_failure(o)}" for o in self.failures]
         return lines
 
     @property
     def elapsed_s(self) -> float:
         return time.perf_counter() - self.began
+
+
+def _failure(outcome: Outcome) -> str:
+    """A failure's reason, naming its file once: most reasons name it already (they are a single file's too)."""
+    named = re.search(rf"(^|\s){re.escape(outcome.source)}(:|\s|$)", outcome.message)
+    return outcome.message if named else f"{outcome.source}: {outcome.message}"
 
 
 def _with_eta(text: str, tally: Tally) -> str:
@@ -87,15 +101,16 @@ def _size(count: int) -> str:
 def progress(
     tally: Tally, verb: str, say: Say, warn: Say, error: Say, quiet: bool
 ) -> Iterator[Callable[[Outcome], None]]:
-    """A `report(outcome)` for the runner: records the outcome and shows it. Errors and warnings show when quiet too."""
+    """A `report(outcome)` for the runner: records the outcome and shows it. Errors, warnings and outputs skipped
+    though made with other settings show when quiet too."""
 
     def show(outcome: Outcome, echo: Say) -> None:
         tally.outcomes.append(outcome)
         for message in outcome.warnings:
             warn(f"{outcome.source}: {message}")
         if outcome.state == FAILED:
-            error(f"{outcome.source}: {outcome.message}")
-        elif not quiet:
+            error(_failure(outcome))
+        elif not quiet or outcome.other_settings:  # an output skipped though made otherwise is said when quiet too
             echo(tally.line(outcome, verb))
 
     from rich.console import Console

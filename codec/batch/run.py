@@ -3,23 +3,27 @@
 Each runner takes the jobs, a picklable `work(job) -> Outcome` (which never raises for a bad
 file) and `report`, called here with each Outcome as it arrives. On Ctrl-C a runner stops its
 workers, whose half-written outputs are removed as they stop (audio_io.atomic_output), and
-re-raises KeyboardInterrupt; a rerun skips the files already done.
+re-raises KeyboardInterrupt; a rerun skips the files already done. `ray` reaches Ray first and
+yields its runner, so a cluster that cannot be reached fails the command before any output is made.
 """
 
-import logging
+import contextlib
+import functools
 import multiprocessing
 import os
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
+from types import ModuleType
 
+from codec.batch import cluster
 from codec.batch.plan import Job
 from codec.batch.work import Outcome, failed, one_line
-from codec.errors import DdcodecError
 
 Work = Callable[[Job], Outcome]
 Report = Callable[[Outcome], None]
+Runner = Callable[[list[Job], Work, Report], None]
 
 
 def here(jobs: list[Job], work: Work, report: Report) -> None:
@@ -74,20 +78,18 @@ def _interruptible(work: Work, job: Job) -> Outcome:
         os._exit(130)
 
 
-def ray(jobs: list[Job], work: Work, report: Report, address: str | None, cpus_per_task: int) -> None:
-    """One Ray task per file, each asking for `cpus_per_task` CPUs. address None: $RAY_ADDRESS if set, else a
-    Ray started here for this run. Paths are passed as they are, so every node must see them (a shared filesystem)."""
+@contextlib.contextmanager
+def ray(address: str | None, cpus_per_task: int) -> Iterator[Runner]:
+    """A runner of one Ray task per file, each asking for `cpus_per_task` CPUs, on Ray reached now (cluster.connected:
+    DdcodecError if it cannot be). Paths are passed as they are, so every node must see them (a shared filesystem)."""
+    with cluster.connected(address) as ray_api:
+        yield functools.partial(_ray_tasks, ray_api, cpus_per_task)
+
+
+def _ray_tasks(ray_api: ModuleType, cpus_per_task: int, jobs: list[Job], work: Work, report: Report) -> None:
+    task = ray_api.remote(num_cpus=cpus_per_task)(_call)
+    pending = {task.remote(work, job): job for job in jobs}
     try:
-        import ray as ray_api
-    except ImportError:
-        raise DdcodecError("--ray needs Ray: pip install 'ddcodec[cluster]'") from None
-    try:
-        ray_api.init(address=address, log_to_driver=False, logging_level=logging.ERROR)
-    except (ConnectionError, ValueError, RuntimeError) as exc:
-        raise DdcodecError(f"cannot start or reach Ray{f' at {address}' if address else ''}: {one_line(exc)}") from None
-    try:
-        task = ray_api.remote(num_cpus=cpus_per_task)(_call)
-        pending = {task.remote(work, job): job for job in jobs}
         while pending:
             [ready], _ = ray_api.wait(list(pending), num_returns=1)
             job = pending.pop(ready)
@@ -99,8 +101,6 @@ def ray(jobs: list[Job], work: Work, report: Report, address: str | None, cpus_p
         for ref in pending:
             ray_api.cancel(ref)  # KeyboardInterrupt in the task: its temporary file is removed
         raise
-    finally:
-        ray_api.shutdown()
 
 
 def _call(work: Work, job: Job) -> Outcome:

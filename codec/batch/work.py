@@ -32,9 +32,11 @@ from codec.audio_io import (
     read_audio_bytes,
     write_audio,
 )
+from codec.batch import resume
 from codec.batch.plan import Job
 from codec.bitstream import Header
-from codec.errors import DdcodecError
+from codec.encoder.checks import check_audio
+from codec.errors import AudioError, DdcodecError
 from codec.options import EncodeOptions
 from codec.restore import Damage, Report, restore
 from codec.restore import Progress as RestoreProgress
@@ -49,6 +51,12 @@ Display = Callable[[str], contextlib.AbstractContextManager["Progress | None"]]
 # (bench/RESULTS.md, "Stop 33"): tcd_CA01_01_48k has -16 dB above the 16 kHz band's 7.5 kHz, which coding at
 # 16 kHz drops (Zimtohrli 3.33 against 4.49 with --band full); the 16 kHz recordings resampled to 48 kHz -39 and -70.
 LOST_BAND_WARNING = 1e-3
+
+
+# Networks narrower than a mono file of the same rate and length gets at this bitrate (the lowest README measures:
+# speech PESQ-WB 2.42, spectral width 41 at 10 s) code little. Channels share the bits: 8 channels of 16 kHz audio
+# at 24k got width 6 (issue 37: Zimtohrli 1.59, 2.5 dB quiet); stereo 48 kHz at 24k gets 41, at 12k 23.
+NARROW_BITRATE = 6000
 
 
 def _no_display(stage: str) -> contextlib.AbstractContextManager[None]:
@@ -74,6 +82,7 @@ class Outcome:
     message: str = ""  # a failure's one-line reason
     warnings: tuple[str, ...] = ()
     elapsed: float = 0.0
+    other_settings: str = ""  # a skipped output made with other settings: how they differ (resume.other_settings)
 
     @property
     def kbps(self) -> float:
@@ -99,6 +108,10 @@ def encode_path(
         if not torch.cuda.is_available():
             raise DdcodecError("--device cuda given but no CUDA device is available")
     audio, sample_rate = read_audio(source)
+    try:  # before anything is said of the audio, such as a clamped bitrate
+        check_audio(audio, sample_rate)
+    except AudioError as exc:
+        raise AudioError(f"{display_name(source)}: {exc}") from None
     with atomic_output(target, force, protect=[source]) as fileobj:  # first: a target it must refuse fails at once
         if options.restore:  # here rather than in the encoder, to say what was found
             with display("restoring") as progress:
@@ -119,11 +132,30 @@ def encode_path(
         edge = resample.PASSBAND * header.coded_rate / 2000
         warn(f"{10 * math.log10(lost):.0f} dB of the input's energy lies above {edge:.1f} kHz, which {asked:g}k "
              "does not code; --band full keeps it")  # fmt: skip
+    if (narrow := _too_narrow(header, chosen, asked * 1000)) is not None:
+        warn(narrow)
     kbps = codec.describe(header)["bitrate_kbps"]
     if not 0.8 * asked <= kbps <= 1.2 * asked:
         warn(f"the file came out at {kbps:.1f} kbps for {asked:g}k asked: the rate control's smallest or "
              "largest network for this clip's length, rate and channels")  # fmt: skip
     return header
+
+
+def _too_narrow(header: Header, mode: modes.Mode, bitrate: float) -> str | None:
+    """A warning when the file's networks are narrower than NARROW_BITRATE gives mono audio of its rate and length,
+    with the bitrate that would widen them to that (doubling from the one asked); None when they are not."""
+    rate, frames, channels = header.coded_rate, header.coded_frames, header.channels
+    floor = mode.shape(NARROW_BITRATE, rate, 1, frames).width
+    if header.width >= floor:
+        return None
+    ceiling = mode.max_bitrate(rate, channels)
+    wider = bitrate
+    while wider < ceiling and mode.shape(wider, rate, channels, frames).width < floor:
+        wider = min(2 * wider, ceiling)
+    reached = mode.shape(wider, rate, channels, frames).width
+    advice = f"--bitrate {wider / 1000:g}k gives width {reached}" if reached >= floor else "fewer channels would"
+    return (f"{channels} channel(s) share networks of width {header.width}, narrower than mono gets at "
+            f"{NARROW_BITRATE / 1000:g}k ({floor}): expect poor quality; {advice}")  # fmt: skip
 
 
 def decode_path(
@@ -170,11 +202,13 @@ def _counted(reader: codec.Reader, progress: Callable[[int, int, float], None] |
 
 
 def encode_job(job: Job, options: EncodeOptions, force: bool) -> Outcome:
-    """Encode one file of a run, unless its output is already a complete encoding of it."""
+    """Encode one file of a run, unless its output is already a complete encoding of it (skipped in any settings,
+    the Outcome saying which differ: --force redoes it)."""
 
     def attempt(warnings: list[str]) -> Outcome:
-        if not force and (header := _complete_encoding(job)) is not None:
-            return _outcome(job, SKIPPED, header)
+        if not force and (header := resume.encoded(job, options)) is not None:
+            other = "; ".join(resume.other_settings(header, options))
+            return dataclasses.replace(_outcome(job, SKIPPED, header), other_settings=other)
         header = encode_path(str(job.source), str(job.target), options, force=force, warn=warnings.append)
         return _outcome(job, DONE, header)
 
@@ -185,7 +219,7 @@ def decode_job(job: Job, threads: int | None, force: bool) -> Outcome:
     """Decode one file of a run, unless its output is already its complete decoding."""
 
     def attempt(warnings: list[str]) -> Outcome:
-        if not force and (header := _complete_decoding(job)) is not None:
+        if not force and (header := resume.decoded(job)) is not None:
             return _outcome(job, SKIPPED, header)
         return _outcome(job, DONE, decode_path(str(job.source), str(job.target), threads=threads, force=force))
 
@@ -252,40 +286,3 @@ def _remove_stale_parts(target: Path) -> None:
     """A run killed outright (SIGKILL, power loss) leaves its hidden `.NAME.*.part` temporary: the rerun removes it."""
     for stale in target.parent.glob(f".{target.name}.*.part"):
         stale.unlink(missing_ok=True)
-
-
-def _complete_encoding(job: Job) -> Header | None:
-    """The header of the job's existing output if it is a valid .ddc of the source, newer than it and of its shape;
-    None when there is no output; DdcodecError for an output that is something else (never overwritten unasked)."""
-    if not job.target.exists():
-        return None
-    try:
-        with codec.open(job.target) as reader:  # reads and checks the whole payload
-            header = reader.header
-        source = soundfile.info(str(job.source))
-        shape = (source.samplerate, source.channels, source.frames)
-    except (DdcodecError, OSError, RuntimeError):
-        header = None
-    if header is not None and _newer(job) and (header.sample_rate, header.channels, header.frames) == shape:
-        return header
-    raise DdcodecError(f"{job.target} exists but is not a complete encoding of {job.source} (--force replaces it)")
-
-
-def _complete_decoding(job: Job) -> Header | None:
-    """As _complete_encoding, for an audio output: 16-bit PCM with the .ddc's rate, channels and length."""
-    if not job.target.exists():
-        return None
-    try:
-        with open_input(str(job.source)) as fileobj:
-            header = codec.read_header(fileobj)
-        out = soundfile.info(str(job.target))
-        shape = (out.samplerate, out.channels, out.frames, out.subtype)
-    except (DdcodecError, OSError, RuntimeError):
-        header = None
-    if header is not None and _newer(job) and shape == (header.sample_rate, header.channels, header.frames, "PCM_16"):
-        return header
-    raise DdcodecError(f"{job.target} exists but is not a complete decoding of {job.source} (--force replaces it)")
-
-
-def _newer(job: Job) -> bool:
-    return job.target.stat().st_mtime >= job.source.stat().st_mtime
