@@ -11,7 +11,6 @@ import functools
 import inspect
 import io
 import json
-import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -60,7 +59,8 @@ DEFAULT_MODE, DEFAULT_DEVICE = ModeName(DEFAULTS.mode), Device(DEFAULTS.device)
 DEFAULT_DENOISE, DEFAULT_BAND = Denoise(DEFAULTS.denoise), Band(DEFAULTS.band)
 BAND_HELP = (
     "auto: where the bitrate is too low for the full band, code a narrower one, as Opus and MP3 do "
-    "(spectral mode, mono under 32 kbps: 48 kHz audio coded at 16 kHz, up to about 7.2 kHz); full: every frequency."
+    "(spectral mode, mono under 32 kbps: 48 kHz audio coded at 16 kHz, up to about 7.2 kHz), unless the input "
+    "carries content above that band; full: every frequency."
 )
 DEVICE_HELP = "Where to fit: auto is CUDA when torch sees a GPU, else the CPU."
 DENOISE_HELP = (
@@ -81,11 +81,9 @@ EFFORT_HELP = (
     "The fit's steps as a multiple of the default: 2 takes about twice as long for a little more quality, "
     f"0.5 half as long; at most {MAX_EFFORT:g}. Give --effort or --iterations, not both."
 )
-_THREADS_DEFAULT = f"(default: ${THREADS_ENV}, else every core; split between --jobs; 1 per Ray task)"
-THREADS_HELP = f"Threads for the fit and the FFTs of each file {_THREADS_DEFAULT}."
-DECODE_THREADS_HELP = (
-    f"Threads for the FFTs of each file (default: ${THREADS_ENV}, else 1, which measured fastest; "
-    "split between --jobs; 1 per Ray task)."
+THREADS_HELP = (
+    f"Threads each file is coded with: torch, BLAS, OpenMP and the FFTs (default: ${THREADS_ENV}, else 1, which "
+    "measured fastest and shares the cores well; each --jobs worker and Ray task gets this many)."
 )
 
 EXIT_CODES = (
@@ -349,7 +347,7 @@ def decode(
             "or a directory for many files."
         ),
     ],
-    threads: Annotated[int | None, typer.Option(help=DECODE_THREADS_HELP, min=1)] = None,
+    threads: Annotated[int | None, typer.Option(help=THREADS_HELP, min=1)] = None,
     audio_format: Annotated[
         AudioFormat, typer.Option("--format", help="Many files: the outputs' format (and extension).")
     ] = DEFAULT_FORMAT,
@@ -462,19 +460,17 @@ class Many:
             raise fail(exc) from None
         return todo
 
-    def _threads(self, asked: int | None) -> int | None:
-        """Threads per file: as asked, else 1 per Ray task, else the cores split between the jobs."""
-        if asked is not None:
-            return asked
-        if self.ray:
-            return 1
-        if self.jobs == 1:
-            return None
-        return max(1, (resolve_threads(None) or os.cpu_count() or 1) // self.jobs)
+    @staticmethod
+    def _threads(asked: int | None) -> int:
+        """Threads per file (codec.threads), resolved once here so every worker and Ray task computes with it."""
+        try:
+            return resolve_threads(asked)
+        except DdcodecError as exc:
+            raise fail(exc) from None
 
-    def _runner(self, threads: int | None) -> contextlib.AbstractContextManager[run.Runner]:
+    def _runner(self, threads: int) -> contextlib.AbstractContextManager[run.Runner]:
         if self.ray:
-            return run.ray(self.ray_address, threads or 1)
+            return run.ray(self.ray_address, threads)
         if self.jobs > 1:
             return contextlib.nullcontext(functools.partial(run.processes, workers=self.jobs))
         return contextlib.nullcontext(run.here)
@@ -486,7 +482,7 @@ class Many:
         target: str,
         job_work: run.Work,
         seconds: Callable[[Path], float],
-        threads: int | None,
+        threads: int,
     ) -> int:
         tally = report.Tally(len(todo), sum(seconds(job.source) for job in todo))
         interrupted = False

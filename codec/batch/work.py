@@ -8,7 +8,6 @@ in a process pool or as a Ray task.
 
 import contextlib
 import dataclasses
-import math
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -20,7 +19,7 @@ import numpy as np
 import soundfile
 
 import codec
-from codec import modes, resample
+from codec import modes
 from codec.audio_io import (
     atomic_output,
     audio_from_bytes,
@@ -46,12 +45,6 @@ if TYPE_CHECKING:
 
 # A stage's name ("restoring", "fitting") -> the progress display it reports to while it runs (its callback, or None)
 Display = Callable[[str], contextlib.AbstractContextManager["Progress | None"]]
-
-# Warn when a narrowed band drops more than this fraction of the input's energy (-30 dB). On the dev speech
-# (bench/RESULTS.md, "Stop 33"): tcd_CA01_01_48k has -16 dB above the 16 kHz band's 7.5 kHz, which coding at
-# 16 kHz drops (Zimtohrli 3.33 against 4.49 with --band full); the 16 kHz recordings resampled to 48 kHz -39 and -70.
-LOST_BAND_WARNING = 1e-3
-
 
 # Networks narrower than a mono file of the same rate and length gets at this bitrate (the lowest README measures:
 # speech PESQ-WB 2.42, spectral width 41 at 10 s) code little. Channels share the bits: 8 channels of 16 kHz audio
@@ -127,11 +120,6 @@ def encode_path(
             asked = ceiling / 1000
         with display("fitting") as progress:
             header = codec.encode_file(audio, sample_rate, fileobj, options, progress)
-    lost = resample.energy_above_band(audio, header.rate_divisor) if header.rate_divisor > 1 else 0.0
-    if lost > LOST_BAND_WARNING:
-        edge = resample.PASSBAND * header.coded_rate / 2000
-        warn(f"{10 * math.log10(lost):.0f} dB of the input's energy lies above {edge:.1f} kHz, which {asked:g}k "
-             "does not code; --band full keeps it")  # fmt: skip
     if (narrow := _too_narrow(header, chosen, asked * 1000)) is not None:
         warn(narrow)
     kbps = codec.describe(header)["bitrate_kbps"]
