@@ -114,6 +114,15 @@ def test_a_bad_mask_names_the_stretch(text, fragment):
         detect.parse_mask(text, RATE, RATE)
 
 
+def test_a_malformed_mask_is_bad_usage_before_any_audio_is_read(tmp_path):
+    with pytest.raises(SettingError, match="0 <= START < END"):
+        Damage(mask="5-1")
+    for command in (("restore", "missing.wav", tmp_path / "x.wav"), ("encode", "missing.wav", tmp_path / "x.ddc")):
+        result = run(*command, "--mask", "5-1")
+        assert result.exit_code == 2 and "0 <= START < END" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_mask_flags_the_seconds_given():
     mask = detect.parse_mask("0.1-0.2, 0.5-0.55", RATE, RATE)
     assert detect.runs(mask) == [(1600, 3200), (8000, 8800)]

@@ -42,6 +42,8 @@ class Damage:
     bandwidth: int | None = None
 
     def __post_init__(self) -> None:
+        if self.mask is not None:
+            detect.mask_stretches(self.mask)
         if self.bandwidth is not None and not 1000 <= self.bandwidth <= MAX_BANDWIDTH_RATE:
             raise SettingError(
                 f"--bandwidth must be a sample rate of 1000 to {MAX_BANDWIDTH_RATE} Hz, got {self.bandwidth}"

@@ -134,9 +134,10 @@ def _residual(x: np.ndarray, start: int, block: int, order: int) -> tuple[np.nda
     return residual, 1.4826 * float(np.median(residual))
 
 
-def parse_mask(text: str, sample_rate: int, frames: int) -> np.ndarray:
-    """'START-END,...' in seconds -> a (frames,) bool mask; SettingError naming a bad or empty stretch."""
-    found = np.zeros(frames, bool)
+def mask_stretches(text: str) -> list[tuple[float, float]]:
+    """'START-END,...' in seconds -> [(start, end), ...]; SettingError naming a stretch that is not 0 <= START < END.
+    Checked when the options are made, so a malformed mask is bad usage before any audio is read."""
+    stretches = []
     for part in text.split(","):
         start_s, sep, stop_s = part.strip().partition("-")
         try:
@@ -145,8 +146,18 @@ def parse_mask(text: str, sample_rate: int, frames: int) -> np.ndarray:
             raise SettingError(f"--mask stretch {part.strip()!r} is not START-END in seconds") from None
         if not sep or not (math.isfinite(start) and math.isfinite(stop)) or not 0 <= start < stop:
             raise SettingError(f"--mask stretch {part.strip()!r} needs 0 <= START < END")
+        stretches.append((start, stop))
+    return stretches
+
+
+def parse_mask(text: str, sample_rate: int, frames: int) -> np.ndarray:
+    """'START-END,...' in seconds -> a (frames,) bool mask; SettingError naming a bad or empty stretch."""
+    found = np.zeros(frames, bool)
+    for start, stop in mask_stretches(text):
         first, last = round(start * sample_rate), min(frames, round(stop * sample_rate))
         if first >= last:
-            raise SettingError(f"--mask stretch {part.strip()!r} lies beyond the audio ({frames / sample_rate:.3f} s)")
+            raise SettingError(
+                f"--mask stretch {start:g}-{stop:g} lies beyond the audio ({frames / sample_rate:.3f} s)"
+            )
         found[first:last] = True
     return found
