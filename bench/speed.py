@@ -2,6 +2,7 @@
 
     python -m bench.speed                                    # bundled clips
     python -m bench.speed --corpus ../shared/corpus --out bench/results/speed
+    python -m bench.speed --tables sharing --out bench/results/speed_sharing   # one table alone
     python -m bench.speed --quick                            # a smoke test
 
 Two tables. **Modes**: speech at 16 kHz (24 kbps) and music at 44.1 kHz stereo (64 kbps), 10-second excerpts, in
@@ -223,7 +224,9 @@ def sharing_table(rows: list[dict]) -> list[str]:
 
 
 def main() -> None:
-    args = report.parser(__doc__, "speed").parse_args()
+    parser = report.parser(__doc__, "speed")
+    parser.add_argument("--tables", nargs="+", choices=("modes", "sharing"), default=["modes", "sharing"])
+    args = parser.parse_args()
     excerpt, iterations = (0.5, 20) if args.quick else (args.excerpt, args.iterations)
     clips = load_clips(args.corpus, excerpt)
     speech = next(c for c in clips if c.category == "speech")
@@ -234,26 +237,23 @@ def main() -> None:
     peak = matmul_peak_gflops()
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
-        rows = [measure(c, m, iterations, folder) for c in picks for m in MODES]
-        shared = [sharing(speech, s, iterations, folder) for s in settings]
+        rows = [measure(c, m, iterations, folder) for c in picks for m in MODES] if "modes" in args.tables else []
+        shared = [sharing(speech, s, iterations, folder) for s in settings] if "sharing" in args.tables else []
     lines = [
         *report.preamble("Speed benchmark", "bench.speed", time.perf_counter() - began),
         f"Measured float32 matmul peak (torch, 2048^2): {peak:.0f} GFLOP/s.",
-        "",
-        "## Modes, at the default threads",
-        "",
-        *report.row_table(rows, lambda v: f"{v:.3g}" if isinstance(v, float) else str(v)),
-        "",
-        *(
+    ]
+    if rows:
+        lines += ["", "## Modes, at the default threads", ""]
+        lines += report.row_table(rows, lambda v: f"{v:.3g}" if isinstance(v, float) else str(v))
+        lines += [""] + [
             f"- {r['clip']}, {r['mode']}: the fit ran at {r['fit_gflops']:.1f} GFLOP/s, "
             f"{100 * r['fit_gflops'] / peak:.0f} % of the matmul peak."
             for r in rows
-        ),
-        "",
-        f"## Sharing the cores: {speech.name}, {speech.seconds:.1f} s, {DEFAULT} mode",
-        "",
-        *sharing_table(shared),
-    ]
+        ]
+    if shared:
+        lines += ["", f"## Sharing the cores: {speech.name}, {speech.seconds:.1f} s, {DEFAULT} mode", ""]
+        lines += sharing_table(shared)
     report.write([{"table": "modes", **r} for r in rows] + [{"table": "sharing", **r} for r in shared], args.out, lines)
 
 
