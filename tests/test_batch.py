@@ -5,6 +5,7 @@ import shutil
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import soundfile
 from conftest import DATA
@@ -163,6 +164,19 @@ def test_other_settings_names_each_setting_the_header_records(tmp_path):
     for phrase, options in differs.items():
         [found] = resume.other_settings(header, options)
         assert phrase in found, found
+
+
+def test_a_full_band_kept_for_its_content_is_not_taken_for_other_settings(tmp_path):
+    rate = 48_000
+    t = np.arange(rate) / rate
+    airy = 0.2 * np.sin(2 * np.pi * 220 * t) + 0.05 * np.sin(2 * np.pi * 11_000 * t)  # content above 8 kHz
+    source, target = tmp_path / "airy.wav", tmp_path / "airy.ddc"
+    soundfile.write(source, airy.astype(np.float32), rate)
+    assert run("encode", source, target, "-b", "24k", *FAST).exit_code == 0
+    with target.open("rb") as fileobj:
+        header = codec.read_header(fileobj)
+    assert header.rate_divisor == 1  # auto kept the full band
+    assert resume.other_settings(header, EncodeOptions(bitrate=24_000)) == []
 
 
 def test_an_output_older_than_its_source_is_not_taken_as_done(tmp_path):

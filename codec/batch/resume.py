@@ -8,7 +8,8 @@ A done .ddc can still have been made with other settings. `other_settings` compa
 with what the command asks: the mode, the seed, the band coded (--band, and the bitrate through it), the
 network and segment grid (the bitrate), the phase search (--phase-iterations) and whether noise was estimated
 (--denoise). What the header does not record cannot be compared: --iterations, --effort, --device, --threads,
-and restoration other than --bandwidth (--declip, --gaps, --clicks, --mask).
+and restoration other than --bandwidth (--declip, --gaps, --clicks, --mask). Under --band auto a file coded at the
+full band passes: the band is chosen by the input's content (codec.band), which a rerun does not measure again.
 """
 
 import soundfile
@@ -78,6 +79,8 @@ def other_settings(header: Header, options: EncodeOptions) -> list[str]:
     rate, channels = header.sample_rate, header.channels
     bitrate = min(options.bitrate, mode.max_bitrate(rate, channels))
     divisor = mode.rate_divisor(bitrate, rate, channels) if options.band == "auto" else 1
+    if options.band == "auto" and header.rate_divisor == 1:
+        divisor = 1  # auto keeps the full band where the input has content above the narrow one (codec.band)
     kbps = codec.describe(header)["bitrate_kbps"]
     if header.rate_divisor != divisor:
         found.append(f"coded at {header.coded_rate} Hz, not {rate // divisor} Hz (--band, --bitrate)")
