@@ -2,7 +2,7 @@
 
     python -m bench.summary
 
-Reads bench/results/rd_v8_speech_zimtohrli.csv, rd_v8_music_visqol.csv and rd_v8_music_high.csv (no coding, no
+Reads bench/results/rd_speech.csv, rd_v8_music_visqol.csv and rd_v8_music_high.csv (no coding, no
 scoring: it only averages what those runs recorded), writes bench/results/summary.png and prints the means it plots
 as a markdown table. Each point is a codec at one target: the mean over the clips of the real kbps and of the score.
 """
@@ -13,7 +13,7 @@ from collections import defaultdict
 from pathlib import Path
 
 RESULTS = Path("bench/results")
-SPEECH = ("rd_v8_speech_zimtohrli.csv",)
+SPEECH = ("rd_speech.csv",)
 MUSIC = ("rd_v8_music_visqol.csv", "rd_v8_music_high.csv")
 # (panel title, CSV files, score column); the codecs each panel draws, ddcodec first.
 PANELS = (
