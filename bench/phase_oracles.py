@@ -5,14 +5,21 @@
 
 Every speech clip (10 s excerpts) is encoded once a rate at the default (--cache keeps the files). Each rung then
 decodes that file with the decoder itself, its phase-gradient start (formats/ddc.md §7.1) swapped for an oracle's
-that knows the original's STFT as the encoder framed it (the coded rate and level), and the file's own iterations:
+that knows the original's STFT as the encoder framed it (the coded rate and level), then the file's own iterations
+unless the rung says none:
 
-- "as decoded": the decoder's start. "original phase": the coded magnitudes under the original's phase, no iterations.
+- "as decoded": the decoder's start. "original phase": the coded magnitudes under the original's phase, with no
+  iterations or then the file's.
 - "anchors": the integration as the decoder runs it, but each island's start (the loudest cell that no integrated
   phase has reached) takes the original's phase instead of its random draw, exact or in B bits (2 pi / 2**B steps).
   The islands follow from the decoded magnitudes alone, so only their phases cost: islands x B bits a second.
 - "differences": every integrated cell gets the original's phase plus its island's offset: the offset of the random
-  draw at the island's start (the scoping rung of bench/RESULTS.md) or none (exact differences and exact anchors).
+  draw at the island's start (the scoping rung of bench/RESULTS.md) or none (exact differences and exact anchors:
+  the original's phase on every integrated cell).
+- "time residuals": the exact-anchor start, then each bin stepped along time on the cells within N nepers of the
+  loudest by the decoder's estimate of the phase advance plus the original's residual from it, exact or in B bits
+  (a step of 2 pi / 2**B): residuals x B bits a second. Only the time direction is sent; the frequency direction
+  joins the bins where the start put them.
 
 Cells more than phase.TOLERANCE under a segment's loudest are not integrated: they keep their draws in every rung.
 Scores are of the 16-bit PCM that `ddcodec decode` writes, against the clip at its own rate (bench/phase.py's row).
@@ -36,6 +43,7 @@ from codec.phase import draws, pghi
 
 RATES = (24, 12)
 ANCHOR_BITS = (2, 3, 4, 6)
+RESIDUAL_NEPERS, RESIDUAL_BITS = (5.0, 2.0), (1, 2, 3)
 CUT_BAND = "speech/tcd_CA01_01_48k"  # the clip whose band the default cut before the band was chosen by content
 
 
@@ -122,6 +130,12 @@ class OracleStart(phase.Start):
     def frames(
         self, y: np.ndarray, n_fft: int, valid: int, seed: int, segment: int, shared: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
+        angle = self.angle(y, valid, seed, segment, shared)
+        mag = _magnitudes(y, n_fft, valid)
+        return pghi.polar(mag, np.cos(angle), np.sin(angle)), mag
+
+    def angle(self, y: np.ndarray, valid: int, seed: int, segment: int, shared: np.ndarray) -> np.ndarray:
+        """The start's shared phase (L, B), float32."""
         known = shared.shape[1]
         start = draws.start_angle(seed, segment, y.shape[1:])
         start[:known] = np.angle(shared.sum(axis=0))
@@ -139,40 +153,95 @@ class OracleStart(phase.Start):
             offset = flat - target.reshape(-1)  # at each anchor: its phase less the original's
             integrated = loud & (np.arange(len(g))[:, None] >= known)
             start[integrated] = target[integrated] + offset[anchor[integrated]]
-            angle = np.mod(start, 2 * np.pi).astype(np.float32)
-        else:
-            angle = pghi.angles(by_bin, valid, start, known, 1 / spectrum.OVERLAP_FACTOR, phase.TOLERANCE)
+            return np.mod(start, 2 * np.pi).astype(np.float32)
+        return pghi.angles(by_bin, valid, start, known, 1 / spectrum.OVERLAP_FACTOR, phase.TOLERANCE)
+
+
+@dataclass(frozen=True)
+class TimeResiduals(phase.Start):
+    """The exact-anchor start, then each bin stepped along time wherever a cell and the next are within `nepers` of
+    the segment's loudest: by the decoder's estimate of the phase advance (the trapezoid of pghi's omega from the
+    decoded magnitudes) plus the original's advance less it, sent in `bits` bits (None: exact). Elsewhere, and where
+    a run of such steps begins, the phase is the start's. `cells` collects the count of sent residuals a segment."""
+
+    original: Original
+    nepers: float
+    bits: int | None = None
+    cells: list[int] = field(default_factory=list)
+
+    def frames(
+        self, y: np.ndarray, n_fft: int, valid: int, seed: int, segment: int, shared: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        angle = OracleStart(self.name, self.original).angle(y, valid, seed, segment, shared).astype(np.float64)
+        g = pghi._loudness(np.ascontiguousarray(y.transpose(0, 2, 1)), valid)
+        frames, bins = g.shape
+        valid = min(valid, frames)
+        loud = np.zeros(g.shape, bool)
+        if valid > 0:
+            loud[:valid] = g[:valid] >= g[:valid].max() - self.nepers
+        hop_ratio = 1 / spectrum.OVERLAP_FACTOR
+        d_bin = np.zeros(g.shape)
+        d_bin[:, 1:-1] = (g[:, 2:] - g[:, :-2]) / 2
+        omega = 2 * np.pi * hop_ratio * np.arange(bins) + hop_ratio / pghi.LAMBDA * d_bin  # pghi.integrate's omega
+        estimate = (omega[:-1] + omega[1:]) / 2
+        target = np.angle(self.original.segment(segment, frames).sum(axis=0))
+        residual = np.angle(np.exp(1j * (target[1:] - target[:-1] - estimate)))  # wrapped to (-pi, pi]
+        step = estimate + quantized(residual, self.bits)
+        sent = loud[:-1] & loud[1:]
+        sent[: max(shared.shape[1] - 1, 0)] = False  # frames shared with the previous segment are known
+        self.cells.append(int(sent.sum()))
+        for t in range(frames - 1):
+            angle[t + 1] = np.where(sent[t], angle[t] + step[t], angle[t + 1])
+        angle = np.mod(angle, 2 * np.pi).astype(np.float32)
         mag = _magnitudes(y, n_fft, valid)
         return pghi.polar(mag, np.cos(angle), np.sin(angle)), mag
 
 
-def rungs(true: Original) -> list[tuple[str, phase.Start | None]]:
-    """(name, start) of each rung; None: the decoder's own."""
+@dataclass(frozen=True)
+class Rung:
+    name: str
+    start: phase.Start | None  # None: the decoder's own
+    iterations: bool = True  # False: none after the start (the file's own otherwise)
+
+
+def rungs(true: Original) -> list[Rung]:
     return [
-        ("as decoded", None),
-        ("original phase", OriginalPhase("original", true)),
-        ("differences, random anchors", OracleStart("oracle", true, differences=True, random_anchors=True)),
-        ("differences, exact anchors", OracleStart("oracle", true, differences=True)),
-        ("anchors, exact", OracleStart("oracle", true)),
-        *((f"anchors, {bits} bits", OracleStart("oracle", true, bits)) for bits in ANCHOR_BITS),
+        Rung("as decoded", None),
+        Rung("original phase", OriginalPhase("original", true), iterations=False),
+        Rung("original phase, then the iterations", OriginalPhase("original", true)),
+        Rung("differences, random anchors", OracleStart("oracle", true, differences=True, random_anchors=True)),
+        Rung("differences, exact anchors", OracleStart("oracle", true, differences=True)),
+        Rung("differences, exact anchors, no iterations", OracleStart("oracle", true, differences=True), False),
+        Rung("anchors, exact", OracleStart("oracle", true)),
+        *(Rung(f"anchors, {_bits(bits)}", OracleStart("oracle", true, bits)) for bits in ANCHOR_BITS),
+        *(
+            Rung(f"time residuals within {nepers:g} Np, {_bits(bits)}", TimeResiduals("oracle", true, nepers, bits))
+            for nepers in RESIDUAL_NEPERS
+            for bits in (None, *RESIDUAL_BITS)
+        ),
     ]
 
 
-def decoded(clip: Clip, data: bytes, kbps: int, name: str, start: phase.Start | None) -> dict:
-    """The rung's decode of `data`, scored, with the side channel's cost where it has one."""
-    header = bitstream.read_header(io.BytesIO(data))
-    if isinstance(start, OriginalPhase):
+def _bits(bits: int | None) -> str:
+    return "exact" if bits is None else f"{bits} bits"
+
+
+def decoded(clip: Clip, data: bytes, kbps: int, rung: Rung) -> dict:
+    """The rung's decode of `data`, scored, with what its side channel sends and costs (None where it sends none)."""
+    if not rung.iterations:
         data = bitstream.rewrite_header(data, phase_iterations=0, phase_slack=0)
-    with mock.patch.dict(phase.STARTS, {phase.PGHI: start or phase.STARTS[phase.PGHI]}):
+    header = bitstream.read_header(io.BytesIO(data))
+    with mock.patch.dict(phase.STARTS, {phase.PGHI: rung.start or phase.STARTS[phase.PGHI]}):
         audio, rate = codec.decode(data)
     search = (header.phase, header.phase_iterations, header.phase_slack)
-    scored = row(clip, kbps, search, clip.audio, audio, rate) | {"rung": name}
-    if isinstance(start, OracleStart):
-        islands_per_s = sum(start.anchors) / clip.seconds
-        scored |= {"islands_per_s": round(islands_per_s, 1)}
-        if start.bits is not None:
-            scored |= {"side_kbps": round(islands_per_s * start.bits / 1000, 3)}
-    return scored
+    start, sent, bits = rung.start, None, None
+    if isinstance(start, OracleStart | TimeResiduals):  # island starts or residuals
+        sent, bits = sum(start.anchors if isinstance(start, OracleStart) else start.cells) / clip.seconds, start.bits
+    return row(clip, kbps, search, clip.audio, audio, rate) | {
+        "rung": rung.name,
+        "sent_per_s": None if sent is None else round(sent, 1),
+        "side_kbps": None if sent is None or bits is None else round(sent * bits / 1000, 3),
+    }
 
 
 def _cells(values: list[float]) -> str:
@@ -182,14 +251,14 @@ def _cells(values: list[float]) -> str:
 def summary(rows: list[dict]) -> list[str]:
     """Mean and worst clip per rate and rung, and the means without the clip whose band the default used to cut."""
     lines = [
-        "| kbps | rung | clips | side kbps | islands / s | PESQ-WB mean / worst | Zimtohrli mean / worst |"
+        "| kbps | rung | clips | side kbps | sent / s | PESQ-WB mean / worst | Zimtohrli mean / worst |"
         " PESQ-WB, Zimtohrli without tcd_CA01_01_48k |",
         "|" + "---|" * 8,
     ]
     for (kbps, rung), group in report.grouped(rows, ("kbps", "rung")).items():
         kept = [r for r in group if r["clip"] != CUT_BAND]
         side = [r["side_kbps"] for r in group if r.get("side_kbps") is not None]
-        counts = [r["islands_per_s"] for r in group if r.get("islands_per_s") is not None]
+        counts = [r["sent_per_s"] for r in group if r.get("sent_per_s") is not None]
         cells = (
             f"{np.mean(side):.2f}" if side else "-",
             f"{np.mean(counts):.0f}" if counts else "-",
@@ -218,11 +287,15 @@ def main() -> None:
         for kbps in args.rates:
             data = encoded(clip, kbps, iterations, cache)
             true = original(clip, bitstream.read_header(io.BytesIO(data)))
-            rows += [decoded(clip, data, kbps, name, start) for name, start in rungs(true)]
+            rows += [decoded(clip, data, kbps, rung) for rung in rungs(true)]
         print(f"{clip.name}: done", flush=True)
     took = time.perf_counter() - began
     lines = report.preamble("Phase side-channel oracles, same weights", "bench.phase_oracles", took)
-    lines += ["Means over clips; worst is the lowest clip. Side kbps: island starts x bits / seconds.", ""]
+    lines += [
+        "Means over clips; worst is the lowest clip. Sent / s: island starts or time residuals a second;"
+        " side kbps: those x bits.",
+        "",
+    ]
     report.write(rows, args.out, lines + summary(rows) + ["", *report.row_table(rows)])
 
 

@@ -8,7 +8,7 @@ import pytest
 
 import codec
 from bench.clips import Clip
-from bench.phase_oracles import OracleStart, islands, original
+from bench.phase_oracles import OracleStart, TimeResiduals, islands, original
 from codec import bitstream, phase
 
 
@@ -47,3 +47,10 @@ def test_islands_anchor_every_loud_cell_at_a_loud_cell_that_anchors_itself():
     assert loud.any() and loud.reshape(-1)[starts].all()
     assert (anchor.reshape(-1)[starts] == starts).all()
     assert len(starts) >= 2  # the quiet band splits the loud cells into islands on either side
+
+
+def test_time_residuals_count_what_they_send_and_move_the_decode(tone):
+    clip, data = tone
+    start = TimeResiduals("oracle", original(clip, bitstream.read_header(io.BytesIO(data))), nepers=5.0, bits=2)
+    assert not np.array_equal(decode(data, start), codec.decode(data)[0])
+    assert start.cells and start.cells[0] > 0
