@@ -8,8 +8,9 @@ decodes that file with the decoder itself, its phase-gradient start (formats/ddc
 that knows the original's STFT as the encoder framed it (the coded rate and level), then the file's own iterations
 unless the rung says none:
 
-- "as decoded": the decoder's start. "original phase": the coded magnitudes under the original's phase, with no
-  iterations or then the file's.
+- "as decoded": the decoder's start; "tolerance N Np": with its integration reaching N nepers under the loudest
+  (5 in the format). "original phase": the coded magnitudes under the original's phase, with no iterations or then
+  the file's; "within N Np": only on the cells within N nepers of the loudest, random elsewhere.
 - "anchors": the integration as the decoder runs it, but each island's start (the loudest cell that no integrated
   phase has reached) takes the original's phase instead of its random draw, exact or in B bits (2 pi / 2**B steps).
   The islands follow from the decoded magnitudes alone, so only their phases cost: islands x B bits a second.
@@ -44,6 +45,8 @@ from codec.phase import draws, pghi
 RATES = (24, 12)
 ANCHOR_BITS = (2, 3, 4, 6)
 RESIDUAL_NEPERS, RESIDUAL_BITS = (5.0, 2.0), (1, 2, 3)
+ORIGINAL_NEPERS = (5.0, 7.0, 9.0)  # how deep under the loudest the original's phase must go
+TOLERANCES = (7.0, 9.0)  # the decoder's own integration, taken as deep (no side channel)
 CUT_BAND = "speech/tcd_CA01_01_48k"  # the clip whose band the default cut before the band was chosen by content
 
 
@@ -102,14 +105,20 @@ def quantized(angle: np.ndarray, bits: int | None) -> np.ndarray:
 
 @dataclass(frozen=True)
 class OriginalPhase(phase.Start):
-    """The magnitudes under the original's phase (shared by the channels as the decoder shares its own)."""
+    """The magnitudes under the original's phase (shared by the channels as the decoder shares its own), on every
+    cell or on those within `nepers` of the segment's loudest (the rest keep the decoder's random draws)."""
 
     original: Original
+    nepers: float | None = None
 
     def frames(
         self, y: np.ndarray, n_fft: int, valid: int, seed: int, segment: int, shared: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         angle = np.angle(self.original.segment(segment, y.shape[1]).sum(axis=0))
+        if self.nepers is not None:
+            g = pghi._loudness(np.ascontiguousarray(y.transpose(0, 2, 1)), valid)
+            quiet = g < g[: max(valid, 1)].max() - self.nepers
+            angle[quiet] = draws.start_angle(seed, segment, y.shape[1:])[quiet]
         mag = _magnitudes(y, n_fft, valid)
         return pghi.polar(mag, np.cos(angle).astype(np.float32), np.sin(angle).astype(np.float32)), mag
 
@@ -202,13 +211,24 @@ class Rung:
     name: str
     start: phase.Start | None  # None: the decoder's own
     iterations: bool = True  # False: none after the start (the file's own otherwise)
+    tolerance: float = phase.TOLERANCE  # nepers under a segment's loudest that the integration reaches
 
 
 def rungs(true: Original) -> list[Rung]:
     return [
         Rung("as decoded", None),
+        *(Rung(f"as decoded, tolerance {n:g} Np", None, tolerance=n) for n in TOLERANCES),
         Rung("original phase", OriginalPhase("original", true), iterations=False),
         Rung("original phase, then the iterations", OriginalPhase("original", true)),
+        *(
+            Rung(
+                f"original phase within {n:g} Np" + (", then the iterations" if it else ""),
+                OriginalPhase("original", true, n),
+                it,
+            )
+            for n in ORIGINAL_NEPERS
+            for it in (False, True)
+        ),
         Rung("differences, random anchors", OracleStart("oracle", true, differences=True, random_anchors=True)),
         Rung("differences, exact anchors", OracleStart("oracle", true, differences=True)),
         Rung("differences, exact anchors, no iterations", OracleStart("oracle", true, differences=True), False),
@@ -231,7 +251,8 @@ def decoded(clip: Clip, data: bytes, kbps: int, rung: Rung) -> dict:
     if not rung.iterations:
         data = bitstream.rewrite_header(data, phase_iterations=0, phase_slack=0)
     header = bitstream.read_header(io.BytesIO(data))
-    with mock.patch.dict(phase.STARTS, {phase.PGHI: rung.start or phase.STARTS[phase.PGHI]}):
+    own = rung.start or phase.STARTS[phase.PGHI]
+    with mock.patch.dict(phase.STARTS, {phase.PGHI: own}), mock.patch.object(phase, "TOLERANCE", rung.tolerance):
         audio, rate = codec.decode(data)
     search = (header.phase, header.phase_iterations, header.phase_slack)
     start, sent, bits = rung.start, None, None
@@ -278,13 +299,13 @@ def main() -> None:
     p.add_argument("--rates", type=int, nargs="+", default=list(RATES), help="kbps to encode each clip at")
     args = p.parse_args()
     clips = [c for c in load_clips(args.corpus, 0.5 if args.quick else args.excerpt) if c.category == "speech"]
-    clips = clips[:1] if args.quick else clips
+    clips, rates = (clips[:1], args.rates[:1]) if args.quick else (clips, args.rates)
     iterations = 20 if args.quick else args.iterations
     cache = None if args.quick else args.cache  # a quick run's half second must not pass for the 10 s excerpt
     began = time.perf_counter()
     rows = []
     for clip in clips:
-        for kbps in args.rates:
+        for kbps in rates:
             data = encoded(clip, kbps, iterations, cache)
             true = original(clip, bitstream.read_header(io.BytesIO(data)))
             rows += [decoded(clip, data, kbps, rung) for rung in rungs(true)]

@@ -1,6 +1,10 @@
 """The phase oracles decode through the decoder's own integration, and their islands are the integration's."""
 
+import csv
 import io
+import subprocess
+import sys
+from pathlib import Path
 from unittest import mock
 
 import numpy as np
@@ -54,3 +58,16 @@ def test_time_residuals_count_what_they_send_and_move_the_decode(tone):
     start = TimeResiduals("oracle", original(clip, bitstream.read_header(io.BytesIO(data))), nepers=5.0, bits=2)
     assert not np.array_equal(decode(data, start), codec.decode(data)[0])
     assert start.cells and start.cells[0] > 0
+
+
+def test_quick_mode_scores_every_rung_once(tmp_path):
+    pytest.importorskip("pesq")
+    out = tmp_path / "oracles"
+    command = [sys.executable, "-m", "bench.phase_oracles", "--quick", "--out", str(out)]
+    subprocess.run(command, cwd=Path(__file__).parent.parent, check=True, capture_output=True)
+    with open(out.with_suffix(".csv")) as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == len({r["rung"] for r in rows}) > 20
+    assert all(float(r["zimtohrli_mos"]) > 0 and float(r["pesq_wb"]) > 0 for r in rows)
+    assert all(r["side_kbps"] for r in rows if " bits" in r["rung"])
+    assert "Command:" in out.with_suffix(".md").read_text()
