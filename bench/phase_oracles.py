@@ -17,6 +17,8 @@ unless the rung says none:
 - "differences": every integrated cell gets the original's phase plus its island's offset: the offset of the random
   draw at the island's start (the scoping rung of bench/RESULTS.md) or none (exact differences and exact anchors:
   the original's phase on every integrated cell).
+- "5-7 Np down": the decoder's own start, with the original's phase on the cells between its tolerance (5 Np under
+  the loudest) and 7 Np, which it leaves at their draws.
 - "time residuals": the exact-anchor start, then each bin stepped along time on the cells within N nepers of the
   loudest by the decoder's estimate of the phase advance plus the original's residual from it, exact or in B bits
   (a step of 2 pi / 2**B): residuals x B bits a second. Only the time direction is sent; the frequency direction
@@ -167,6 +169,27 @@ class OracleStart(phase.Start):
 
 
 @dataclass(frozen=True)
+class QuietBand(phase.Start):
+    """The decoder's own start, with the original's phase on the cells it leaves at their draws down to `nepers`
+    under the segment's loudest: what the integration cannot reach, sent alone."""
+
+    original: Original
+    nepers: float
+
+    def frames(
+        self, y: np.ndarray, n_fft: int, valid: int, seed: int, segment: int, shared: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        angle = OracleStart(self.name, self.original, random_anchors=True).angle(y, valid, seed, segment, shared)
+        g = pghi._loudness(np.ascontiguousarray(y.transpose(0, 2, 1)), valid)
+        loudest = g[: max(valid, 1)].max()
+        band = (g < loudest - phase.TOLERANCE) & (g >= loudest - self.nepers)
+        band[: shared.shape[1]] = False  # frames shared with the previous segment are known
+        angle[band] = np.angle(self.original.segment(segment, y.shape[1]).sum(axis=0))[band]
+        mag = _magnitudes(y, n_fft, valid)
+        return pghi.polar(mag, np.cos(angle), np.sin(angle)), mag
+
+
+@dataclass(frozen=True)
 class TimeResiduals(phase.Start):
     """The exact-anchor start, then each bin stepped along time wherever a cell and the next are within `nepers` of
     the segment's loudest: by the decoder's estimate of the phase advance (the trapezoid of pghi's omega from the
@@ -232,6 +255,8 @@ def rungs(true: Original) -> list[Rung]:
         Rung("differences, random anchors", OracleStart("oracle", true, differences=True, random_anchors=True)),
         Rung("differences, exact anchors", OracleStart("oracle", true, differences=True)),
         Rung("differences, exact anchors, no iterations", OracleStart("oracle", true, differences=True), False),
+        Rung("original phase 5-7 Np down, the decoder's above, no iterations", QuietBand("band", true, 7.0), False),
+        Rung("original phase 5-7 Np down, the decoder's above, then the iterations", QuietBand("band", true, 7.0)),
         Rung("anchors, exact", OracleStart("oracle", true)),
         *(Rung(f"anchors, {_bits(bits)}", OracleStart("oracle", true, bits)) for bits in ANCHOR_BITS),
         *(
@@ -243,7 +268,7 @@ def rungs(true: Original) -> list[Rung]:
 
 
 def _bits(bits: int | None) -> str:
-    return "exact" if bits is None else f"{bits} bits"
+    return "exact" if bits is None else f"{bits} bit" + "s" * (bits > 1)
 
 
 def decoded(clip: Clip, data: bytes, kbps: int, rung: Rung) -> dict:
