@@ -611,9 +611,12 @@ def main() -> None:
         clean = run_clean(clips[: 1 if args.quick else None], args.iterations_used, save)
         write(args, rows, clean, time.perf_counter() - began, modes, earlier)
     title = "denoising: score against input SNR"
-    report.plot(rows, args.out.with_suffix(".png"), "input_snr_db", "method", report.METRICS, title, point="condition")
+    if rows:  # a clean-only run has no noisy rows to plot
+        report.plot(
+            rows, args.out.with_suffix(".png"), "input_snr_db", "method", report.METRICS, title, point="condition"
+        )
     args.out.with_suffix(".partial.csv").unlink(missing_ok=True)
-    print(f"wrote {args.out}.md, .csv and .png")
+    print(f"wrote {args.out}.md and .csv" + (" and .png" if rows else ""))
 
 
 if __name__ == "__main__":
