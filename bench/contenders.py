@@ -26,6 +26,7 @@ LOSSY = {  # name -> (format, subtype, bitrate mode)
     "opus": ("OGG", "OPUS", None),
 }
 OPUS_RATES = (8000, 12000, 16000, 24000, 48000)
+DENOISE_SUFFIX = {"off": "", "auto": "+denoise"}  # in ddcodec's row names; any other value is named as it is
 MAX_LEVEL = 0.99  # libsndfile refuses 1.0 for MP3
 
 
@@ -49,13 +50,14 @@ def ddcodec(
 ) -> Coded:
     """ddcodec in `mode` at the encoder's default fit for that mode, or `iterations` steps of it.
 
-    denoise, band: the encoder's options; a value other than the default goes in the name ("+denoise", "+fullband")."""
+    denoise, band: the encoder's options; a value other than the default goes in the name ("+denoise" for auto,
+    "+speech", "+fullband")."""
     began = time.perf_counter()
     options = {"mode": mode, "denoise": denoise, "band": band}
     data = codec.encode(clip.audio, clip.rate, bitrate=kbps * 1000, iterations=iterations, **options)
     middle = time.perf_counter()
     decoded, _ = codec.decode(data)
-    name = f"ddcodec-{mode}" + ("+denoise" if denoise != "off" else "") + ("+fullband" if band != "auto" else "")
+    name = f"ddcodec-{mode}" + DENOISE_SUFFIX.get(denoise, f"+{denoise}") + ("+fullband" if band != "auto" else "")
     name += f"@{iterations}it" if iterations is not None else ""
     return Coded(name, decoded, len(data), middle - began, time.perf_counter() - middle, delay_free=True)
 

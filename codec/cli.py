@@ -55,6 +55,8 @@ def choices(name: str, values: Iterable[str]) -> type[enum.Enum]:
 
 ModeName, Device, Denoise = choices("ModeName", modes.MODES), choices("Device", DEVICES), choices("Denoise", DENOISE)
 Band = choices("Band", BANDS)
+RestoreDenoise = choices("RestoreDenoise", ("off", "speech"))  # auto is the encoder's fit, which restore has not
+NO_RESTORE_DENOISE = RestoreDenoise("off")
 DEFAULT_MODE, DEFAULT_DEVICE = ModeName(DEFAULTS.mode), Device(DEFAULTS.device)
 DEFAULT_DENOISE, DEFAULT_BAND = Denoise(DEFAULTS.denoise), Band(DEFAULTS.band)
 BAND_HELP = (
@@ -63,10 +65,14 @@ BAND_HELP = (
     "carries content above that band; full: every frequency."
 )
 DEVICE_HELP = "Where to fit: auto is CUDA when torch sees a GPU, else the CPU."
+SPEECH_HELP = (
+    "speech: keep only the speech, with DeepFilterNet3, a learned speech denoiser (the optional extra "
+    "'denoise'); it dulls music, and warns of input it hears little speech in."
+)
 DENOISE_HELP = (
     "auto: explain stationary background noise away (not stored, so not decoded) when the input's "
     "estimated SNR is under 20 dB; meant for speech (sustained music can pass for noise). "
-    "off: code everything."
+    f"off: code everything. {SPEECH_HELP}"
 )
 MODE_HELP = " ".join(f"{name}: {mode.summary}." for name, mode in modes.MODES.items())
 
@@ -306,7 +312,11 @@ def encode(
     started = time.perf_counter()
     if target != STDIO and is_audio_name(Path(target)):
         raise fail(UsageError(f"{target} is named as audio, but encode writes a .ddc file: name it .ddc"))
-    stages = {"restoring": ("at {:.0f} s", "blocks", False), "fitting": (chosen.measure, "steps", True)}
+    stages = {
+        "restoring": ("at {:.0f} s", "blocks", False),
+        "denoising": ("at {:.0f} s", "blocks", False),
+        "fitting": (chosen.measure, "steps", True),
+    }
 
     def display(stage: str) -> contextlib.AbstractContextManager["Progress | None"]:
         measure, unit, closing = stages[stage]
@@ -384,26 +394,32 @@ def restore_command(
     clicks: ClicksFlag = False,
     mask: MaskOption = None,
     bandwidth: BandwidthOption = None,
+    denoise: Annotated[
+        RestoreDenoise, typer.Option(help=f"off: leave the noise. {SPEECH_HELP}", rich_help_panel=RESTORE)
+    ] = NO_RESTORE_DENOISE,
     force: Annotated[bool, typer.Option("--force", "-f", help=FORCE_HELP)] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary.")] = False,
 ) -> None:
     """Repair an audio file without coding it.
 
-    Declips it, fills dropouts, clicks or given stretches from the sound around them, extends its band. Writes the
-    input's sample format (16-bit PCM for 16-bit and lossy inputs)."""
+    Declips it, fills dropouts, clicks or given stretches from the sound around them, extends its band, keeps only
+    its speech. Writes the input's sample format (16-bit PCM for 16-bit and lossy inputs)."""
     try:
         damage = Damage(declip, gaps, clicks, mask, bandwidth)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
-    if not damage:
-        raise typer.BadParameter("nothing to restore: give --declip, --gaps, --clicks, --mask or --bandwidth")
+    speech = denoise.value == "speech"
+    if not damage and not speech:
+        raise typer.BadParameter(
+            "nothing to restore: give --declip, --gaps, --clicks, --mask, --bandwidth or --denoise speech"
+        )
     started = time.perf_counter()
     try:
         with _progress(quiet, "at {:.0f} s", "restoring", "blocks", closing=False) as progress:
-            found = work.restore_path(source, target, damage, force=force, progress=progress)
+            done = work.restore_path(source, target, damage, speech=speech, force=force, progress=progress, warn=warn)
     except DdcodecError as exc:
         raise fail(exc) from None
-    status(f"{target}: restored {found.summary()} in {time.perf_counter() - started:.1f} s", quiet)
+    status(f"{target}: {'; '.join(done)} in {time.perf_counter() - started:.1f} s", quiet)
 
 
 @dataclass(frozen=True)

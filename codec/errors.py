@@ -18,7 +18,7 @@ class TruncatedError(FormatError, EOFError):
 
 
 class SettingError(DdcodecError, ValueError):
-    """A setting from the environment is unusable (DDCODEC_THREADS)."""
+    """A setting from the environment is unusable (DDCODEC_THREADS), or an option needs an extra not installed."""
 
 
 class AudioError(DdcodecError, ValueError):

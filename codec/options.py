@@ -12,7 +12,7 @@ from codec.modes import FitConfig
 from codec.restore import Damage
 
 DEVICES = ("auto", "cpu", "cuda")  # auto: CUDA when torch sees one, else the CPU
-DENOISE = ("auto", "off")
+DENOISE = ("auto", "off", "speech")
 MAX_EFFORT = 64.0
 BANDS = ("auto", "full")  # auto: a narrower band at low bitrates where the input has no content above it (codec.band)
 
@@ -36,7 +36,9 @@ class EncodeOptions:
     denoise : "auto" removes stationary background noise the encoder detects (input it finds
         clean, 20 dB SNR or more, is coded as with "off"); "off" keeps
         everything, noise included. Off by default: the detector also takes sustained music
-        for noise (bench/RESULTS.md, "Denoising"), so auto is for speech.
+        for noise (bench/RESULTS.md, "Denoising"), so auto is for speech. "speech" runs a learned
+        speech denoiser (DeepFilterNet3, codec.speech_denoise; the extra `denoise`) on the audio
+        before the fit, so the file holds only the speech; not for music, which it dulls.
     band : "auto" lets the mode code a narrower band where the bitrate is too low for the full
         one (spectral mode, mono files under 32 kbps: 48 kHz audio is coded at 16 kHz, i.e. up to
         about 7.2 kHz, and played back at 48 kHz), unless the input carries content above that rate's

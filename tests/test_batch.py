@@ -160,6 +160,7 @@ def test_other_settings_names_each_setting_the_header_records(tmp_path):
         "another bitrate than 32k": EncodeOptions(bitrate=32_000),
         "4 phase iterations, not 0": EncodeOptions(bitrate=16_000, phase_iterations=0),
         "--denoise off, not auto": EncodeOptions(bitrate=16_000, denoise="auto"),
+        "--denoise off, not speech": EncodeOptions(bitrate=16_000, denoise="speech"),
     }
     for phrase, options in differs.items():
         [found] = resume.other_settings(header, options)

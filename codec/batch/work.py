@@ -19,7 +19,7 @@ import numpy as np
 import soundfile
 
 import codec
-from codec import modes
+from codec import modes, speech_denoise
 from codec.audio_io import (
     atomic_output,
     audio_from_bytes,
@@ -37,7 +37,7 @@ from codec.bitstream import Header
 from codec.encoder.checks import check_audio
 from codec.errors import AudioError, DdcodecError
 from codec.options import EncodeOptions
-from codec.restore import Damage, Report, restore
+from codec.restore import Damage, restore
 from codec.restore import Progress as RestoreProgress
 
 if TYPE_CHECKING:
@@ -92,9 +92,12 @@ def encode_path(
     warn: Warn = lambda message: None,
     note: Warn = lambda message: None,
 ) -> Header:
-    """Encode an audio file (or "-") to a .ddc path (or "-"); warns when the bitrate asked is not what comes out,
-    and notes what a restore found. `display` shows the progress of each stage, "restoring" (if asked) and
-    "fitting"."""
+    """Encode an audio file (or "-") to a .ddc path (or "-"); warns when the bitrate asked is not what comes out
+    or the speech denoiser finds no speech, and notes what a restore found. `display` shows the progress of each
+    stage, "restoring" and "denoising" (if asked) and "fitting"."""
+    from codec.encoder.denoise import BEFORE_FIT  # torch stays out of decode-only use
+    from codec.encoder.pipeline import encode_stream
+
     if options.device == "cuda":
         import torch
 
@@ -111,6 +114,12 @@ def encode_path(
                 audio, sample_rate, found = restore(audio, sample_rate, options.restore, progress)
             note(f"restored {found.summary()}")
             options = dataclasses.replace(options, restore=Damage())
+        cleaned = None
+        if options.denoise in BEFORE_FIT:  # here rather than in the encoder, to show its progress and warning
+            with display("denoising") as progress:
+                cleaned = BEFORE_FIT[options.denoise](audio, sample_rate, progress)
+            if cleaned.warning:
+                warn(cleaned.warning)
         chosen = modes.get(options.mode)
         ceiling = chosen.max_bitrate(sample_rate, audio.shape[1])
         asked = options.bitrate / 1000
@@ -119,7 +128,7 @@ def encode_path(
             warn(f"{asked:g}k asked, more than {options.mode} mode spends on {where}; using {ceiling / 1000:g}k")
             asked = ceiling / 1000
         with display("fitting") as progress:
-            header = codec.encode_file(audio, sample_rate, fileobj, options, progress)
+            header = encode_stream(audio, sample_rate, fileobj, options, progress, cleaned=cleaned)
     if (narrow := _too_narrow(header, chosen, asked * 1000)) is not None:
         warn(narrow)
     kbps = codec.describe(header)["bitrate_kbps"]
@@ -165,19 +174,37 @@ def decode_path(
 
 
 def restore_path(
-    source: str, target: str, damage: Damage, *, force: bool = False, progress: RestoreProgress | None = None
-) -> Report:
+    source: str,
+    target: str,
+    damage: Damage,
+    *,
+    speech: bool = False,
+    force: bool = False,
+    progress: RestoreProgress | None = None,
+    warn: Warn = lambda message: None,
+) -> list[str]:
     """Restore an audio file (or "-") to a file (or WAV on "-") in the format the target's extension names, as
     deep as the input (audio_io.kept_depth: 24-bit stays 24-bit, 16-bit and lossy inputs give 16-bit PCM);
-    returns what was done."""
+    `speech`: then keep only its speech (codec.speech_denoise, warning where it finds none). Returns what was done,
+    a phrase a step."""
     fmt = output_format(target)
     data = read_audio_bytes(source)
     audio, sample_rate = audio_from_bytes(data, display_name(source))
+    done = []
     with atomic_output(target, force, protect=[source]) as out:  # first: a target it must refuse fails at once
-        restored, rate, found = restore(audio, sample_rate, damage, progress)
+        restored, rate = audio, sample_rate
+        if damage:
+            restored, rate, found = restore(audio, sample_rate, damage, progress)
+            done.append(f"restored {found.summary()}")
+        if speech:
+            cleaned = speech_denoise.denoise(restored, rate, progress)
+            restored = cleaned.audio
+            done.append(f"speech denoised (estimated input SNR {cleaned.snr_db:.0f} dB)")
+            if cleaned.warning:
+                warn(cleaned.warning)
         blocks = (restored[i : i + WRITE_FRAMES] for i in range(0, len(restored), WRITE_FRAMES))
         write_audio(out, blocks, rate, restored.shape[1], fmt, kept_depth(data, fmt))
-    return found
+    return done
 
 
 def _counted(reader: codec.Reader, progress: Callable[[int, int, float], None] | None) -> Iterator[np.ndarray]:

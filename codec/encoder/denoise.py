@@ -20,20 +20,22 @@ is the clean signal's posterior mean under the same noise estimate: the decision
 E[S | Y] of Ephraim and Malah, by STFT. Under a Gaussian model E||S - w||² = ||w - E[S | Y]||² + a constant, so
 fitting the network to that target minimizes the expected error against the clean signal.
 
-Each mode names its denoiser (Mode.denoiser); DENOISERS maps the names to the two kinds below.
+Each mode names its denoiser (Mode.denoiser); DENOISERS maps the names to the two kinds below. BEFORE_FIT holds
+the denoisers that clean the audio itself before any mode sees it (denoise="speech": codec.speech_denoise).
 
 Measured by a prototype on 16 kHz speech at 24 kbps (bench/RESULTS.md, "Denoising").
 """
 
 import abc
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 from scipy import ndimage
 
-from codec import spectrum
+from codec import spectrum, speech_denoise
 from codec.encoder.loss import SquaredError, as_tensor, spreader
 from codec.encoder.segments import SegmentBatch
 from codec.frequency import Nodes
@@ -259,3 +261,8 @@ class WienerTarget(Denoiser):
 
 
 DENOISERS: dict[str, Denoiser] = {"explain": ExplainNoise(), "wiener": WienerTarget()}
+
+# options.denoise's values that clean the audio before the mode makes its signal: (audio, rate, progress or None) ->
+# what it made. The networks then fit clean audio, and the mode's own noise model (DENOISERS) stays off.
+Cleaner = Callable[[np.ndarray, int, speech_denoise.Progress | None], speech_denoise.Cleaned]
+BEFORE_FIT: dict[str, Cleaner] = {"speech": speech_denoise.denoise}

@@ -6,6 +6,7 @@ from the mode table (codec/modes); this module never branches on a mode.
 
 import dataclasses
 import functools
+import warnings
 from collections.abc import Callable
 from typing import BinaryIO
 
@@ -23,6 +24,7 @@ from codec.modes import FitConfig, Mode
 from codec.modes.ladder import Shape
 from codec.options import EncodeOptions
 from codec.restore import restore
+from codec.speech_denoise import Cleaned
 
 MAX_FIT_WORK = 2**23  # segments x (width + rows) x L fitted at once: ~1.5 GB of activations at depth 6
 Progress = Callable[[int, int, float], None]  # (steps done, steps in all, the mode's fit measure: Mode.fit_measure)
@@ -36,15 +38,24 @@ def encode_stream(
     progress: Progress | None = None,
     *,
     mode: Mode | None = None,
+    cleaned: Cleaned | None = None,
 ) -> Header:
     """Fit, quantize and write one .ddc stream; returns its header. See codec.encode_file.
 
     mode: the Mode object to encode with instead of options.mode's (tests and the conformance
     vectors use variants with other tunables, e.g. shorter spectral segments).
+    cleaned: what options.denoise's denoiser in denoise.BEFORE_FIT made of this audio (restored), when the caller
+    ran it to show its progress and warnings (work.encode_path); it runs here otherwise, warning as UserWarning.
     """
     audio = check_audio(audio, sample_rate)
     if options.restore:
         audio, sample_rate, _ = restore(audio, sample_rate, options.restore)
+    if cleaned is None and (clean := denoise.BEFORE_FIT.get(options.denoise)) is not None:
+        cleaned = clean(audio, sample_rate, None)
+        if cleaned.warning:
+            warnings.warn(cleaned.warning, stacklevel=3)
+    if cleaned is not None:
+        audio = cleaned.audio
     mode = mode or modes.get(options.mode)
     frames, channels = audio.shape
     bitrate, divisor, shape, signal, gain = _signal(audio, sample_rate, options, mode)
@@ -60,6 +71,8 @@ def encode_stream(
         weights, denoised = _fit(batches, shape, nodes, options.seed, config, mode, denoiser, noise, progress)
     # What the encoder found about noise goes in the header (version 3) for `ddcodec info`; the decoder ignores it.
     notes = {} if noise is None else {"denoised": int(denoised), "snr_estimate": snr_estimate(noise.snr_db)}
+    if cleaned is not None:  # the same two notes (formats/ddc.md §1.3): the header cannot say which denoiser ran
+        notes = {"denoised": 1, "snr_estimate": snr_estimate(cleaned.snr_db)}
     phase, phase_iterations, phase_slack = mode.phase_search(channels, options.phase_iterations)
     # Every field but what the payload decides (levels, its CRC and size), which stay 0 until it is made: the header's
     # size does not depend on them, and levels=0 fails validation, so this draft is never written as it is.
