@@ -4,6 +4,7 @@ import argparse
 import csv
 import os
 import platform
+import shlex
 import sys
 from collections import defaultdict
 from collections.abc import Callable
@@ -42,7 +43,7 @@ def preamble(title: str, module: str, took: float) -> list[str]:
     return [
         f"# {title}",
         "",
-        f"Command: `python -m {module} {' '.join(sys.argv[1:])}`  ",
+        f"Command: `python -m {module} {shlex.join(sys.argv[1:])}`  ",  # quoted: it runs as shown
         f"Machine: {machine()}; took {took / 60:.1f} min.",
         "",
     ]
