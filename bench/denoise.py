@@ -539,8 +539,7 @@ def write(args, rows: list[dict], clean: list[dict], took: float, modes: list[st
         *(DNSMOS if any("dnsmos_ovrl" in r for r in rows) else ()),
     )
     left_out = [m for m in MODES if m not in modes]
-    lines = [
-        *report.preamble("Denoising benchmark", "bench.denoise", took),
+    noisy = [
         *(["The noisy set's rows (kept from an earlier run of the same code):", "", *earlier, ""] if earlier else []),
         f"Speech plus noise, scored against the clean speech; codecs at {args.kbps:g} kbps; ddcodec at "
         f"{'the encoder default' if args.iterations is None and not args.quick else args.iterations_used} fit steps. "
@@ -557,6 +556,10 @@ def write(args, rows: list[dict], clean: list[dict], took: float, modes: list[st
         "",
         *per_clip_lines(rows, REAL, ("noisy input", "logmmse", "ddcodec-spectral", "ddcodec-spectral+denoise")),
         "",
+    ]
+    lines = [
+        *report.preamble("Denoising benchmark", "bench.denoise", took),
+        *(noisy if rows else []),  # a clean-only run has no noisy set to report
         *clean_lines(clean),
     ]
     args.out.with_suffix(".md").write_text("\n".join(lines).rstrip() + "\n")
@@ -600,7 +603,7 @@ def main() -> None:
         rows = [r for r in report.read_csv(args.out.with_suffix(".csv")) if r["set"] == "noisy"]
         md = args.out.with_suffix(".md")
         head = md.read_text().splitlines()[:6] if md.exists() else []
-        earlier = [line for line in head if line.startswith(("Command:", "Machine:"))]
+        earlier = [line for line in head if line.startswith(("Command:", "Machine:"))] if rows else []
     if "clean" in sections:
         if args.corpus == BUNDLED:
             clips = [c for c in load_clips(args.corpus, excerpt) if c.category == "speech"][:1]
