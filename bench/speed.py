@@ -140,7 +140,8 @@ def matmul_peak_gflops(size: int = 2048, repeats: int = 10) -> float:
 def jobs(clip: Clip, mode: str, iterations: int | None, folder: Path) -> tuple[dict, dict]:
     """The encode and decode jobs for one clip (its audio written to `folder`)."""
     wav, ddc = folder / f"{clip.name.replace('/', '_')}.wav", folder / f"{clip.name.replace('/', '_')}_{mode}.ddc"
-    soundfile.write(wav, clip.audio, clip.rate, subtype="FLOAT")
+    if not wav.exists():  # one clip's audio serves every mode and thread setting
+        soundfile.write(wav, clip.audio, clip.rate, subtype="FLOAT")
     encode = {"verb": "encode", "audio": str(wav), "ddc": str(ddc), "kbps": TARGETS[clip.category], "mode": mode}
     return {**encode, "iterations": iterations}, {"verb": "decode", "ddc": str(ddc), "repeats": DECODES}
 

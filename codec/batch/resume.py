@@ -79,9 +79,9 @@ def other_settings(header: Header, options: EncodeOptions) -> list[str]:
         found.append(f"seed {header.seed}, not {options.seed}")
     rate, channels = header.sample_rate, header.channels
     bitrate = min(options.bitrate, mode.max_bitrate(rate, channels))
-    divisor = mode.rate_divisor(bitrate, rate, channels) if options.band == "auto" else 1
-    if options.band == "auto" and header.rate_divisor == 1:
-        divisor = 1  # auto keeps the full band where the input has content above the narrow one (codec.band)
+    # auto keeps the full band where the input has content above the narrow one (codec.band): either is auto's
+    auto = options.band == "auto" and header.rate_divisor != 1
+    divisor = mode.rate_divisor(bitrate, rate, channels) if auto else 1
     kbps = codec.describe(header)["bitrate_kbps"]
     if header.rate_divisor != divisor:
         found.append(f"coded at {header.coded_rate} Hz, not {rate // divisor} Hz (--band, --bitrate)")
