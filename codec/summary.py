@@ -6,7 +6,7 @@ import dataclasses
 import numpy as np
 
 from codec import modes
-from codec.bitstream import Header, compress_payload, join_payload
+from codec.bitstream import DENOISER_NAMES, Header, compress_payload, join_payload
 
 
 def describe(header: Header) -> dict[str, object]:
@@ -20,7 +20,7 @@ def describe(header: Header) -> dict[str, object]:
         "gain_db": round(20 * np.log10(header.gain_factor), 2),  # what the decoder scales the synthesis by (§10)
         "segments": header.segments,
         "frequency_nodes": header.nodes.count if header.frequency_q else None,  # per channel (§11); None: every bin
-        "denoised": bool(header.denoised),
+        "denoiser": DENOISER_NAMES[header.denoised],  # which one left the noise out (§1.3)
         "estimated_input_snr_db": header.input_snr_db,
         "duration_s": round(header.duration, 6),
         "file_bytes": size,
@@ -34,9 +34,9 @@ PHASE_FIELDS = ("phase", "phase_iterations", "phase_slack")
 
 def readable(header: Header) -> dict[str, object]:
     """describe() for people (`ddcodec info` without --json): the phase search only where the synthesis rebuilds
-    phase (spectral: waveform files carry version 2's fields unused), and the SNR estimate as what it means,
-    without its stored code (255: not estimated)."""
-    unused = {"snr_estimate", *(PHASE_FIELDS if not header.n_fft else ())}
+    phase (spectral: waveform files carry version 2's fields unused), and the denoiser and the SNR estimate as what
+    they mean, without their stored codes (snr_estimate 255: not estimated)."""
+    unused = {"denoised", "snr_estimate", *(PHASE_FIELDS if not header.n_fft else ())}
     shown = {key: value for key, value in describe(header).items() if key not in unused}
     if header.input_snr_db is None:
         shown["estimated_input_snr_db"] = "not estimated"

@@ -193,7 +193,9 @@ def test_info_tells_whether_denoising_was_applied_and_the_estimated_snr(tmp_path
         target = tmp_path / f"{denoise_flag}.ddc"
         assert run("encode", source, target, "--denoise", denoise_flag, "--iterations", "5", "-q").exit_code == 0
         info = json.loads(run("info", target, "--json").stdout)
-        assert info["format_version"] == version and info["denoised"] is (denoise_flag == "auto")
+        assert info["format_version"] == version and info["denoiser"] == (
+            "noise model" if denoise_flag == "auto" else "none"
+        )
         if denoise_flag == "auto":
             assert info["estimated_input_snr_db"] == pytest.approx(5, abs=2)
             estimate = pipeline.noise_estimate(noisy, RATE, EncodeOptions(denoise="auto"))

@@ -34,7 +34,7 @@ def test_every_single_bit_flip_of_a_vector_is_rejected():
             codec.decode(bytes(flipped))
 
 
-def test_the_fuzzer_starts_from_every_vector_and_a_version_8_file_with_every_section_set():
+def test_the_fuzzer_starts_from_every_vector_and_a_version_9_file_with_every_section_set():
     bases = fuzz.seeds()
     assert len(bases) == len([p for p in VECTORS.glob("*.ddc") if not p.name.startswith("bad_")]) + 1
     header = codec.read_header(io.BytesIO(bases[-1]))

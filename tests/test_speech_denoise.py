@@ -1,6 +1,7 @@
 """The learned speech denoiser (codec.speech_denoise): timing and length kept, noise removed, music warned of,
 `--denoise speech` in encode and restore, and a one-line error without the extra."""
 
+import contextlib
 import io
 import json
 import sys
@@ -36,6 +37,57 @@ def test_streamed_resampling_gives_the_whole_signal_s_samples(up, down, chunk, m
     whole = signal.resample_poly(x, up, down)
     assert len(streamed) == len(whole)
     assert np.abs(streamed - whole).max() < 1e-5
+
+
+def scaling_model(kept: float):
+    """A stand-in for DeepFilterNet that keeps `kept` of its input, DELAY samples late as the model is."""
+
+    @contextlib.contextmanager
+    def model():
+        held = np.zeros(speech_denoise.DELAY, np.float32)
+
+        def run(samples: np.ndarray) -> np.ndarray:
+            nonlocal held
+            joined = np.concatenate([held, kept * samples])
+            held = joined[len(samples) :]
+            return joined[: len(samples)]
+
+        yield run
+
+    return model
+
+
+@pytest.mark.parametrize(("kept", "weight"), [(0.5, 1.0), (0.99, 0.0), (0.87, None)])
+def test_input_that_is_clean_already_is_left_as_it_was(kept, weight, monkeypatch):
+    """The output is the input where the denoiser removes little (estimated SNR from CLEAN_DB), the denoiser's where
+    it removes much (to FULL_DB), and a mix between."""
+    monkeypatch.setattr(speech_denoise, "_model", scaling_model(kept))
+    t = np.arange(16_000) / 16_000  # tones well under Nyquist, which the resampling to 48 kHz and back keeps
+    audio = np.stack([0.1 * np.sin(2 * np.pi * f * t) for f in (300, 2500)], axis=1).astype(np.float32)
+    cleaned = speech_denoise.denoise(audio, 16_000)
+    assert cleaned.snr_db == pytest.approx(20 * np.log10(kept / (1 - kept)), abs=1.0)  # the resampling's error
+    expected = speech_denoise.output_weight(cleaned.snr_db) if weight is None else weight
+    assert cleaned.weight == pytest.approx(expected) and (weight is not None or 0 < cleaned.weight < 1)
+    inner = slice(100, -100)  # the resampling's edges
+    assert np.abs(cleaned.audio - (1 - cleaned.weight * (1 - kept)) * audio)[inner].max() < 1e-3
+    if cleaned.weight == 0:
+        assert cleaned.audio is audio and "left as it was" in cleaned.summary  # the file is the one off makes
+    assert speech_denoise.output_weight(speech_denoise.FULL_DB) == 1 and speech_denoise.output_weight(np.inf) == 0
+
+
+def test_a_speech_denoised_file_says_so_in_version_9_and_a_clean_input_is_coded_as_off(monkeypatch):
+    audio, rate = load("digit_0_jackson.wav")
+    monkeypatch.setattr(speech_denoise, "_model", scaling_model(0.5))
+    denoised = codec.encode(audio, rate, iterations=5, denoise="speech")
+    header = codec.read_header(io.BytesIO(denoised))
+    assert (header.version, header.denoised, header.input_snr_db) == (9, 2, 0)
+    assert codec.describe(header)["denoiser"] == "speech"
+    monkeypatch.setattr(speech_denoise, "_model", scaling_model(0.999))
+    clean = codec.encode(audio, rate, iterations=5, denoise="speech")
+    off = codec.encode(audio, rate, iterations=5)
+    kept = codec.read_header(io.BytesIO(clean))
+    assert (kept.version, kept.denoised) == (8, 0) and kept.input_snr_db > 40  # 60, less the resampling's error
+    assert clean[kept.size :] == off[codec.read_header(io.BytesIO(off)).size :]  # the same weights, bit for bit
 
 
 def test_without_the_extra_asking_for_it_is_a_one_line_error(monkeypatch, tmp_path):
@@ -121,11 +173,11 @@ def test_encode_and_restore_with_denoise_speech(tmp_path):
     source, ddc, restored = tmp_path / "in.wav", tmp_path / "out.ddc", tmp_path / "out.wav"
     soundfile.write(source, audio, rate)
     result = run("encode", source, ddc, "--denoise", "speech", "--iterations", "5")
-    assert result.exit_code == 0 and "noise removed" in result.stderr, result.output
+    assert result.exit_code == 0 and "speech denoised" in result.stderr, result.output
     info = json.loads(run("info", ddc, "--json").stdout)
-    assert info["denoised"] and info["estimated_input_snr_db"] is not None
+    assert info["denoiser"] == "speech" and info["estimated_input_snr_db"] is not None  # 12 dB: all of its output
     header = codec.read_header(io.BytesIO(codec.encode(audio, rate, iterations=5, denoise="speech")))
-    assert header.denoised == 1 and header.input_snr_db == info["estimated_input_snr_db"]
+    assert header.denoised == 2 and header.input_snr_db == info["estimated_input_snr_db"]
     result = run("restore", source, restored, "--denoise", "speech")
     assert result.exit_code == 0 and "speech denoised" in result.stderr, result.output
     out, out_rate = soundfile.read(restored, dtype="float32", always_2d=True)

@@ -42,7 +42,8 @@ def test_valid_vector_decodes_to_expected_pcm(path):
 # Each invalid vector, the error class formats/ddc.md gives it and words the message must hold (§1.1 rule).
 REJECTIONS = {
     "bad_magic": (codec.FormatError, "not a .ddc file"),  # rule 1
-    "bad_version": (codec.UnsupportedVersionError, "version 9 is not supported"),  # rule 1: unsupported
+    "bad_version": (codec.UnsupportedVersionError, "version 10 is not supported"),  # rule 1: unsupported
+    "bad_version_9_without_speech": (codec.FormatError, "version 9 with denoised=1"),  # rule 12
     "bad_version_8_without_nodes": (codec.FormatError, "version 8 with frequency_q=0"),  # rule 12
     "bad_version_7_without_slack": (codec.FormatError, "version 7 with phase_slack=0"),  # rule 12
     "bad_version_6_without_gain": (codec.FormatError, "version 6 with gain=0"),  # rule 12
@@ -57,7 +58,8 @@ REJECTIONS = {
     "bad_rate_divisor": (codec.FormatError, "does not divide sample_rate=8000"),  # rule 4
     "bad_rate_divisor_range": (codec.FormatError, "rate_divisor=9 is outside"),  # rule 3
     "bad_version_3_without_notes": (codec.FormatError, "version 3 without notes"),  # rule 12
-    "bad_denoised_flag": (codec.FormatError, "denoised=2"),  # rule 3
+    "bad_denoised_flag": (codec.FormatError, "denoised=3 is outside"),  # rule 3
+    "bad_speech_denoised_before_9": (codec.FormatError, r"denoised=2 is outside \[0, 1\] in version 8"),  # rule 3
     "bad_header_crc": (codec.FormatError, "header CRC"),  # rule 2
     "bad_channels_zero": (codec.FormatError, "channels=0"),  # rule 3
     "bad_frames_huge": (codec.FormatError, "frames=1099511627776"),  # rule 3

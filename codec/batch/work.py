@@ -199,7 +199,7 @@ def restore_path(
         if speech:
             cleaned = speech_denoise.denoise(restored, rate, progress)
             restored = cleaned.audio
-            done.append(f"speech denoised (estimated input SNR {cleaned.snr_db:.0f} dB)")
+            done.append(cleaned.summary)
             if cleaned.warning:
                 warn(cleaned.warning)
         blocks = (restored[i : i + WRITE_FRAMES] for i in range(0, len(restored), WRITE_FRAMES))

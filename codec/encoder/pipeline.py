@@ -13,7 +13,7 @@ from typing import BinaryIO
 import numpy as np
 
 from codec import band, limit, modes, resample, threads
-from codec.bitstream import GAIN_STEPS_PER_OCTAVE, Header, snr_estimate
+from codec.bitstream import GAIN_STEPS_PER_OCTAVE, NOISE_MODEL, SPEECH_DENOISER, Header, snr_estimate
 from codec.encoder import denoise, pack
 from codec.encoder.checks import check_audio
 from codec.encoder.fit import fit_networks, resolve_device
@@ -70,9 +70,9 @@ def encode_stream(
         nodes = Nodes(channels, signal.shape[1] // channels, shape.frequency_q)
         weights, denoised = _fit(batches, shape, nodes, options.seed, config, mode, denoiser, noise, progress)
     # What the encoder found about noise goes in the header (version 3) for `ddcodec info`; the decoder ignores it.
-    notes = {} if noise is None else {"denoised": int(denoised), "snr_estimate": snr_estimate(noise.snr_db)}
-    if cleaned is not None:  # the same two notes (formats/ddc.md §1.3): the header cannot say which denoiser ran
-        notes = {"denoised": 1, "snr_estimate": snr_estimate(cleaned.snr_db)}
+    notes = {} if noise is None else {"denoised": NOISE_MODEL * denoised, "snr_estimate": snr_estimate(noise.snr_db)}
+    if cleaned is not None:  # the same two notes (formats/ddc.md §1.3), version 9's value where it cleaned the input
+        notes = {"denoised": SPEECH_DENOISER * (cleaned.weight > 0), "snr_estimate": snr_estimate(cleaned.snr_db)}
     phase, phase_iterations, phase_slack = mode.phase_search(channels, options.phase_iterations)
     # Every field but what the payload decides (levels, its CRC and size), which stay 0 until it is made: the header's
     # size does not depend on them, and levels=0 fails validation, so this draft is never written as it is.

@@ -104,6 +104,10 @@ def encode_valid(name: str) -> bytes:
     if name == "tone_spectral_nodes_3ch_11k":
         nodes = dataclasses.replace(MODES["spectral"], max_segment=64, multichannel_frequency_q=5)
         return encoded(tone(11025, 2.0, 3), 11025, nodes, bitrate=24_000, seed=43, iterations=quick)
+    # Version 9: a noisy digit (about 10 dB SNR) cleaned by the speech denoiser before coding (§1.3); it decodes as
+    # version 8 does. Making it anew needs the `denoise` extra; decoding it does not.
+    if name == "digit_spectral_speech_denoised_8k":
+        return codec.encode(digit, digit_rate, bitrate=16_000, seed=47, iterations=quick, denoise="speech")
     # Three channels, segments shortened to 64 frames to exercise joins: in version 5 the frames a segment
     # shares with the previous one are given cells of the integration (§7.1 step 3).
     if name == "tone_spectral_pghi_3ch_11k":
@@ -144,6 +148,7 @@ VALID = (
     "tone_spectral_slack_3ch_11k",
     "speech_spectral_nodes_16k",
     "tone_spectral_nodes_3ch_11k",
+    "digit_spectral_speech_denoised_8k",
 )
 
 
@@ -158,7 +163,9 @@ def invalid_vectors(good: bytes) -> dict[str, bytes]:
 
     return {
         "bad_magic": b"RIFF" + good[4:],
-        "bad_version": bitstream.pack_header(header, version=9) + payload,
+        "bad_version": bitstream.pack_header(header, version=10) + payload,
+        "bad_version_9_without_speech": bitstream.pack_header(dataclasses.replace(header, denoised=1), version=9)
+        + payload,  # rule 12
         "bad_version_8_without_nodes": bitstream.pack_header(header, version=8) + payload,  # rule 12
         "bad_version_7_without_slack": bitstream.pack_header(header, version=7) + payload,  # rule 12
         "bad_version_6_without_gain": bitstream.pack_header(header, version=6) + payload,  # rule 12
@@ -173,7 +180,9 @@ def invalid_vectors(good: bytes) -> dict[str, bytes]:
         "bad_rate_divisor": resealed(rate_divisor=3),  # rule 4: 8000 Hz / 3 is not a whole rate
         "bad_rate_divisor_range": resealed(rate_divisor=9),  # rule 3
         "bad_version_3_without_notes": bitstream.pack_header(header, version=3) + payload,  # rule 12
-        "bad_denoised_flag": bitstream.pack_header(dataclasses.replace(header, denoised=2)) + payload,
+        "bad_denoised_flag": resealed(denoised=3),  # rule 3
+        "bad_speech_denoised_before_9": bitstream.pack_header(dataclasses.replace(header, denoised=2), version=8)
+        + payload,  # rule 3: the value is version 9's
         "bad_version_synthesis": bitstream.pack_header(header, version=2) + payload,  # version 2 needs synthesis > 0
         "bad_synthesis": resealed(synthesis=7),
         "bad_header_crc": good[:20] + bytes([good[20] ^ 1]) + good[21:],
