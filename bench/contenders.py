@@ -5,10 +5,15 @@ Ogg Vorbis and Ogg Opus. libsndfile sets their rate through a compression level
 in [0, 1], so `lossy` searches the level whose file lands nearest the target
 from below (or the smallest file the codec makes, when even that is over).
 Sizes are whole files, container included. Opus only runs at 8/12/16/24/48 kHz:
-other rates are resampled to 48 kHz for it and back for scoring.
+other rates are resampled to 48 kHz for it and back for scoring. Codec 2 runs through the c2enc and c2dec of
+Debian's codec2 package (`apt-get install codec2`), at 8 kHz, mono; its size is the bit file alone (no container).
 """
 
 import io
+import os
+import shutil
+import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 
@@ -26,6 +31,8 @@ LOSSY = {  # name -> (format, subtype, bitrate mode)
     "opus": ("OGG", "OPUS", None),
 }
 OPUS_RATES = (8000, 12000, 16000, 24000, 48000)
+CODEC2_RATE = 8000
+CODEC2_MODES = (3200, 2400, 1600, 1400, 1300, 1200)  # bit/s; 700C and 450 are other, newer designs
 DENOISE_SUFFIX = {"off": "", "auto": "+denoise"}  # in ddcodec's row names; any other value is named as it is
 MAX_LEVEL = 0.99  # libsndfile refuses 1.0 for MP3
 
@@ -105,3 +112,26 @@ def flac_size(clip: Clip) -> int:
     buffer = io.BytesIO()
     soundfile.write(buffer, clip.audio, clip.rate, format="FLAC", subtype="PCM_16", compression_level=1.0)
     return len(buffer.getvalue())
+
+
+def codec2_installed() -> bool:
+    return shutil.which("c2enc") is not None and shutil.which("c2dec") is not None
+
+
+def codec2(clip: Clip, kbps: float) -> Coded:
+    """Codec 2 in its highest mode at or under `kbps` (its lowest, 1200, under all), on the channels' mean at
+    8 kHz; the decoded speech is resampled back to the clip's rate and copied to every channel."""
+    mode = next((m for m in CODEC2_MODES if m <= kbps * 1000 + 1e-6), CODEC2_MODES[-1])
+    mono = resample(clip.audio.mean(axis=1, keepdims=True), clip.rate, CODEC2_RATE)[:, 0]
+    with tempfile.TemporaryDirectory() as folder:
+        raw, bits, out = (f"{folder}/{name}" for name in ("in.raw", "out.bit", "out.raw"))
+        np.clip(np.round(mono * 32768), -32768, 32767).astype("<i2").tofile(raw)
+        began = time.perf_counter()
+        subprocess.run(["c2enc", str(mode), raw, bits], check=True, capture_output=True)  # .bit: no header
+        middle = time.perf_counter()
+        subprocess.run(["c2dec", str(mode), bits, out], check=True, capture_output=True)
+        ended = time.perf_counter()
+        size = os.path.getsize(bits)
+        decoded = np.fromfile(out, "<i2").astype(np.float32) / 32768
+    back = resample(decoded[:, None], CODEC2_RATE, clip.rate).astype(np.float32)
+    return Coded("codec2", np.repeat(back, clip.audio.shape[1], axis=1), size, middle - began, ended - middle)

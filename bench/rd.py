@@ -1,4 +1,5 @@
-"""Rate-distortion benchmark: ddcodec against MP3, Vorbis, Opus, FLAC and the reference Deep Decoder recipe.
+"""Rate-distortion benchmark: ddcodec against MP3, Vorbis, Opus, Codec 2 (speech), FLAC and the reference Deep Decoder
+recipe.
 
     python -m bench.rd                                      # the clips bundled in tests/data
     python -m bench.rd --corpus ../shared/corpus --iterations 300 --out bench/out/rd
@@ -41,7 +42,7 @@ def row(clip: Clip, coded: contenders.Coded, target: float) -> dict:
     return sized(clip, coded.codec, target, coded.size) | scores | timings
 
 
-CODECS = (*(f"ddcodec-{mode}" for mode in MODES), *contenders.LOSSY, "flac", "reference")
+CODECS = (*(f"ddcodec-{mode}" for mode in MODES), *contenders.LOSSY, "codec2", "flac", "reference")
 
 
 def run(clips: list[Clip], args: argparse.Namespace) -> list[dict]:
@@ -56,6 +57,8 @@ def run(clips: list[Clip], args: argparse.Namespace) -> list[dict]:
                 for band in args.bands
             ]
             coded += [contenders.lossy(clip, target, name) for name in contenders.LOSSY if name in args.codecs]
+            if "codec2" in args.codecs and clip.category != "music" and contenders.codec2_installed():  # speech codec
+                coded.append(contenders.codec2(clip, target))
             if (
                 "reference" in args.codecs
                 and target in args.reference.targets
@@ -109,6 +112,8 @@ def main() -> None:
         "--reference-categories", nargs="+", default=["speech", "music", "digits"], help="its cost grows as k^2"
     )
     args = parser.parse_args()
+    if "codec2" in args.codecs and not contenders.codec2_installed():
+        print("codec2: c2enc and c2dec not found (apt-get install codec2); its rows are left out", flush=True)
     if args.quick:
         clips = load_clips(BUNDLED, excerpt_s=0.5, limit=1)
         args.targets, args.iterations, args.reference_iterations = [16, 32], 20, 20

@@ -8,8 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import load
 
 import codec
+from bench import contenders
+from bench.clips import Clip
 from bench.stability import phase_draw
 
 ROOT = Path(__file__).parent.parent
@@ -36,10 +39,25 @@ def test_rd_quick_codes_one_clip_with_every_contender(tmp_path):
         "opus",
         "reference",
         "flac",
+        *(["codec2"] if contenders.codec2_installed() else []),  # apt-get install codec2
     }
     assert all(float(r["kbps"]) > 0 for r in rows)
     assert all(float(r["snr_db"]) < 60 for r in rows if r["codec"] != "flac")
     assert (tmp_path / "rd_digits.png").stat().st_size > 1000
+
+
+def test_codec2_codes_in_its_mode_under_the_target_at_that_mode_s_bitrate():
+    if not contenders.codec2_installed():
+        pytest.skip("needs Codec 2's c2enc and c2dec (apt-get install codec2)")
+    audio, rate = load("digit_0_jackson.wav")
+    clip = Clip("digits/jackson", "digits", np.repeat(audio, 2, axis=1), rate)  # two channels: both get the speech
+    for kbps, mode in ((3.2, 3200), (3.0, 2400), (0.5, 1200)):
+        coded = contenders.codec2(clip, kbps)
+        frame = 160 if mode >= 2400 else 320  # whole frames of 20 ms at 8 kHz (40 ms under 2400 bit/s)
+        frames = len(audio) * contenders.CODEC2_RATE // rate // frame
+        assert coded.size == frames * mode * frame // contenders.CODEC2_RATE // 8 and coded.decoded.shape[1] == 2
+        assert 0 <= len(audio) - len(coded.decoded) < frame * rate // contenders.CODEC2_RATE  # the last part frame
+        assert np.array_equal(coded.decoded[:, 0], coded.decoded[:, 1]) and np.abs(coded.decoded).max() > 0.01
 
 
 @needs_pesq
