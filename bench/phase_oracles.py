@@ -23,6 +23,16 @@ unless the rung says none:
   loudest by the decoder's estimate of the phase advance plus the original's residual from it, exact or in B bits
   (a step of 2 pi / 2**B): residuals x B bits a second. Only the time direction is sent; the frequency direction
   joins the bins where the start put them.
+- "low band": the bins up to 1, 2 or 4 kHz take the original's complex STFT, magnitude and phase (what a waveform
+  coder of the low band gives exactly, as Opus's hybrid mode codes its SILK band), the bins above the decoded
+  magnitudes under the decoder's own start or with its islands turned to fit the band ("aligned": the integration
+  continued from the band's phase); then no iterations, or the file's with the band put back after each projection
+  ("held"), so only the bins above move. "phase only": the band's phase under the decoded magnitudes. "from Opus":
+  the band as Opus codes it alone at 8 kHz (libsndfile, bench.contenders), its file's kbps and the band's SNR given.
+- "harmonic advance": the exact-anchor start, then on voiced frames each bin stepped along time, on the cells
+  within N nepers of the loudest, by the advance of the harmonic of f0 nearest it, 2 pi k f0 hop / rate: f0 from
+  the original by YIN, or fitted to the original's phase advances (the most one number a frame can carry), exact or
+  in 7 bits over 60-400 Hz: f0 values x bits a second.
 
 Cells more than phase.TOLERANCE under a segment's loudest are not integrated: they keep their draws in every rung.
 Scores are of the 16-bit PCM that `ddcodec decode` writes, against the clip at its own rate (bench/phase.py's row).
@@ -30,46 +40,106 @@ Scores are of the 16-bit PCM that `ddcodec decode` writes, against the clip at i
 
 import io
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from unittest import mock
 
 import numpy as np
 
 import codec
-from bench import report
+from bench import contenders, report
 from bench.clips import Clip, load_clips
 from bench.phase import encoded, row
 from codec import bitstream, phase, resample, spectrum
 from codec.bitstream import Header
-from codec.phase import draws, pghi
+from codec.metrics import resample as resample_to
+from codec.phase import draws, griffin_lim, pghi
 
 RATES = (24, 12)
 ANCHOR_BITS = (2, 3, 4, 6)
 RESIDUAL_NEPERS, RESIDUAL_BITS = (5.0, 2.0), (1, 2, 3)
 ORIGINAL_NEPERS = (5.0, 7.0, 9.0)  # how deep under the loudest the original's phase must go
 TOLERANCES = (7.0, 9.0)  # the decoder's own integration, taken as deep (no side channel)
+SPLITS = (1000, 2000, 4000)  # Hz: the low band's top, coded as a waveform
+OPUS_KBPS = (10, 12, 16, 24)  # what Opus is asked for to code the low band alone (its side cost)
+OPUS_RATE = 8000
+F0_RANGE = (60.0, 400.0)  # Hz that the f0 track covers
+F0_BITS = (None, 7)  # an f0 a voiced step between frames: exact or in B bits, log-uniform over F0_RANGE
+HARMONIC_NEPERS = (5.0, 7.0)
+F0_FIT = 0.03  # how far (relative) fitted() may move an f0
+YIN_THRESHOLD, SILENCE_DB = 0.15, 50.0
 CUT_BAND = "speech/tcd_CA01_01_48k"  # the clip whose band the default cut before the band was chosen by content
 
 
 @dataclass(frozen=True)
 class Original:
-    """A clip's STFT (C, F, B) as the encoder framed it: at the coded rate, scaled by 1 / gain."""
+    """A clip's STFT (C, F, B) as the encoder framed it: at the coded rate, scaled by 1 / gain, and its f0 a frame."""
 
     frames: np.ndarray
     stride: int  # frames from one segment's start to the next's
+    rate: int  # the coded rate
+    f0: np.ndarray  # (F,) Hz, 0 where unvoiced (pitch())
 
     def segment(self, index: int, length: int) -> np.ndarray:
         """Segment `index`'s `length` frames, zeros past the end."""
-        part = self.frames[:, index * self.stride : index * self.stride + length]
-        return np.pad(part, ((0, 0), (0, length - part.shape[1]), (0, 0)))
+        return _frames(self.frames, index * self.stride, length, axis=1)
+
+    def pitch(self, index: int, length: int) -> np.ndarray:
+        """Segment `index`'s f0 (length,), unvoiced (0) past the end."""
+        return _frames(self.f0, index * self.stride, length, axis=0)
+
+
+def _frames(a: np.ndarray, first: int, length: int, axis: int) -> np.ndarray:
+    """`length` frames of `a` from `first` along `axis`, zeros past the end."""
+    part = a.take(np.arange(first, min(first + length, a.shape[axis])), axis=axis)
+    pad = [(0, 0)] * a.ndim
+    pad[axis] = (0, length - part.shape[axis])
+    return np.pad(part, pad)
 
 
 def original(clip: Clip, header: Header) -> Original:
     audio = (clip.audio * (1 / header.gain_factor)).astype(np.float32)  # as the encoder scales it
     if header.rate_divisor > 1:
         audio = resample.decimate(audio, header.rate_divisor)
-    return Original(spectrum.analysis(audio, header.n_fft), header.segment_length - header.overlap)
+    rate = clip.rate // header.rate_divisor
+    stride = header.segment_length - header.overlap
+    return Original(spectrum.analysis(audio, header.n_fft), stride, rate, pitch(audio, header.n_fft, rate))
+
+
+def pitch(audio: np.ndarray, n_fft: int, rate: int, low: float = F0_RANGE[0], high: float = F0_RANGE[1]) -> np.ndarray:
+    """f0 (F,) in Hz of (frames, C) audio's channel mean at each STFT frame's centre (analysis()'s framing), 0 where
+    unvoiced: YIN (de Cheveigne & Kawahara 2002), the cumulative mean normalised difference over `low` to `high`,
+    its first dip under YIN_THRESHOLD followed down to its minimum, refined by a parabola. Frames more than
+    SILENCE_DB under the loudest frame are unvoiced."""
+    x = spectrum.padded(audio, n_fft).mean(axis=0)
+    hop, longest = n_fft // spectrum.OVERLAP_FACTOR, int(np.ceil(rate / low))
+    width = longest  # the difference's window: one longest period
+    frames = spectrum.frame_count(len(audio), n_fft)
+    starts = np.arange(frames) * hop + n_fft // 2 - (width + longest) // 2  # window and lags centred on the frame
+    padded = np.pad(x, (width + longest, width + longest))
+    seg = padded[(starts + width + longest)[:, None] + np.arange(width + longest)]  # (F, width + longest)
+    size = 1 << int(np.ceil(np.log2(2 * (width + longest))))
+    r = np.fft.irfft(np.fft.rfft(seg, size) * np.conj(np.fft.rfft(seg[:, :width], size)), size)[:, : longest + 1]
+    energy = np.concatenate([np.zeros((frames, 1)), np.cumsum(seg**2, axis=1)], axis=1)
+    lagged = energy[:, width : width + longest + 1] - energy[:, : longest + 1]  # sum of x[j + tau]² over the window
+    d = np.maximum(lagged[:, :1] + lagged - 2 * r, 0.0)  # sum over j < width of (x[j] - x[j + tau])²
+    cumulative = np.cumsum(d[:, 1:], axis=1)
+    cmnd = np.ones_like(d)
+    cmnd[:, 1:] = d[:, 1:] * np.arange(1, longest + 1) / np.maximum(cumulative, 1e-30)
+    loud = lagged[:, 0] > lagged[:, 0].max() * 10 ** (-SILENCE_DB / 10)
+    f0 = np.zeros(frames)
+    shortest = int(np.floor(rate / high))
+    for t in np.flatnonzero(loud):
+        dips = np.flatnonzero(cmnd[t, shortest:longest] < YIN_THRESHOLD)
+        if not len(dips):
+            continue
+        tau = shortest + dips[0]
+        while tau < longest - 1 and cmnd[t, tau + 1] < cmnd[t, tau]:
+            tau += 1
+        a, b, c = cmnd[t, tau - 1 : tau + 2]
+        bend = a - 2 * b + c
+        f0[t] = rate / (tau + (0.5 * (a - c) / bend if bend > 0 else 0.0))
+    return f0
 
 
 def _magnitudes(y: np.ndarray, n_fft: int, valid: int) -> np.ndarray:
@@ -207,10 +277,7 @@ class TimeResiduals(phase.Start):
         angle = OracleStart(self.name, self.original).angle(y, valid, seed, segment, shared).astype(np.float64)
         g = pghi._loudness(np.ascontiguousarray(y.transpose(0, 2, 1)), valid)
         frames, bins = g.shape
-        valid = min(valid, frames)
-        loud = np.zeros(g.shape, bool)
-        if valid > 0:
-            loud[:valid] = g[:valid] >= g[:valid].max() - self.nepers
+        loud = _within(g, valid, self.nepers)
         hop_ratio = 1 / spectrum.OVERLAP_FACTOR
         d_bin = np.zeros(g.shape)
         d_bin[:, 1:-1] = (g[:, 2:] - g[:, :-2]) / 2
@@ -222,11 +289,168 @@ class TimeResiduals(phase.Start):
         sent = loud[:-1] & loud[1:]
         sent[: max(shared.shape[1] - 1, 0)] = False  # frames shared with the previous segment are known
         self.cells.append(int(sent.sum()))
-        for t in range(frames - 1):
-            angle[t + 1] = np.where(sent[t], angle[t] + step[t], angle[t + 1])
-        angle = np.mod(angle, 2 * np.pi).astype(np.float32)
+        angle = _stepped(angle, step, sent)
         mag = _magnitudes(y, n_fft, valid)
         return pghi.polar(mag, np.cos(angle), np.sin(angle)), mag
+
+
+def _within(g: np.ndarray, valid: int, nepers: float) -> np.ndarray:
+    """The cells (L, B) of G's first `valid` frames within `nepers` of the loudest among them."""
+    loud = np.zeros(g.shape, bool)
+    valid = min(valid, len(g))
+    if valid > 0:
+        loud[:valid] = g[:valid] >= g[:valid].max() - nepers
+    return loud
+
+
+def _stepped(angle: np.ndarray, step: np.ndarray, sent: np.ndarray) -> np.ndarray:
+    """`angle` (L, B), float64, with each bin stepped along time by `step` (L - 1, B) from frame t to t + 1 where
+    `sent` (L - 1, B); the start's elsewhere. Wrapped to [0, 2 pi), float32."""
+    for t in range(len(step)):
+        angle[t + 1] = np.where(sent[t], angle[t] + step[t], angle[t + 1])
+    return np.mod(angle, 2 * np.pi).astype(np.float32)
+
+
+def steps(f0: np.ndarray) -> np.ndarray:
+    """The f0 (L - 1,) of each step from frame t to t + 1 of the track f0 (L,): the two frames' mean where both are
+    voiced, 0 elsewhere."""
+    both = (f0[:-1] > 0) & (f0[1:] > 0)
+    return np.where(both, (f0[:-1] + f0[1:]) / 2, 0.0)
+
+
+def harmonic_advance(f0: np.ndarray, bins: int, n_fft: int, rate: int) -> tuple[np.ndarray, np.ndarray]:
+    """(advance, voiced), both (L - 1, B), for the steps' f0 (L - 1,) (0: unvoiced): each bin's phase advance
+    2 pi k f0 hop / rate, k the harmonic nearest the bin (within half a spacing), where f0 > 0 and k >= 1. A
+    stationary partial at k f0 advances its STFT phase so, in this codec's framing (a frame's phase is that of its
+    first sample)."""
+    voiced = f0 > 0
+    f0 = np.where(voiced, f0, 1.0)[:, None]
+    k = np.rint(np.arange(bins) * rate / n_fft / f0)
+    hop = n_fft // spectrum.OVERLAP_FACTOR
+    return 2 * np.pi * k * f0 * hop / rate, voiced[:, None] & (k >= 1)
+
+
+def fitted(f0: np.ndarray, frames: np.ndarray, n_fft: int, rate: int) -> np.ndarray:
+    """The steps' f0 (L - 1,) moved within F0_FIT of each voiced one to the value whose harmonic advances best match
+    the phase advances of the complex frames (L, B), weighted by both frames' magnitudes: the most one f0 a step
+    can say about the phase (an oracle of the original's phase)."""
+    out = f0.copy()
+    freqs = np.arange(frames.shape[1]) * rate / n_fft
+    weight = np.abs(frames[:-1] * frames[1:])
+    advance = np.angle(frames[1:] * np.conj(frames[:-1]))
+    trial = 1 + np.linspace(-F0_FIT, F0_FIT, 601)[:, None]
+    hop = n_fft // spectrum.OVERLAP_FACTOR
+    for t in np.flatnonzero(f0 > 0):
+        k = np.rint(freqs / (f0[t] * trial))
+        match = weight[t] * (k >= 1) * np.cos(advance[t] - 2 * np.pi * k * f0[t] * trial * hop / rate)
+        out[t] = f0[t] * trial[np.argmax(match.sum(axis=1)), 0]
+    return out
+
+
+def quantized_f0(f0: np.ndarray, bits: int | None) -> np.ndarray:
+    """The voiced values of `f0` in 2**bits log-uniform steps over F0_RANGE, clipped to it (exact: bits None)."""
+    if bits is None:
+        return f0
+    low, high = F0_RANGE
+    step = np.log(high / low) / (2**bits - 1)
+    coded = low * np.exp(np.round(np.log(np.clip(f0, low, high) / low) / step) * step)
+    return np.where(f0 > 0, coded, 0.0)
+
+
+@dataclass(frozen=True)
+class HarmonicAdvance(phase.Start):
+    """The exact-anchor start, then on voiced frames each bin stepped along time, wherever a cell and the next are
+    within `nepers` of the segment's loudest, by its nearest harmonic's advance (harmonic_advance) at the original's
+    f0 (pitch(), or with `fit` fitted() to the original's phase), exact or in `bits` bits: a time residual predicted
+    for every such cell from one number a step. `voiced` collects the count of sent f0 values a segment."""
+
+    original: Original
+    nepers: float
+    bits: int | None = None
+    fit: bool = False
+    voiced: list[int] = field(default_factory=list)
+
+    def frames(
+        self, y: np.ndarray, n_fft: int, valid: int, seed: int, segment: int, shared: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        angle = OracleStart(self.name, self.original).angle(y, valid, seed, segment, shared).astype(np.float64)
+        g = pghi._loudness(np.ascontiguousarray(y.transpose(0, 2, 1)), valid)
+        track = self.original.pitch(segment, len(g))
+        track[valid:] = 0.0
+        f0 = steps(track)
+        if self.fit:
+            f0 = fitted(f0, self.original.segment(segment, len(g)).sum(axis=0), n_fft, self.original.rate)
+        f0 = quantized_f0(f0, self.bits)
+        f0[: max(shared.shape[1] - 1, 0)] = 0.0  # frames shared with the previous segment are known
+        step, voiced = harmonic_advance(f0, g.shape[1], n_fft, self.original.rate)
+        loud = _within(g, valid, self.nepers)
+        self.voiced.append(int((f0 > 0).sum()))
+        angle = _stepped(angle, step, voiced & loud[:-1] & loud[1:])
+        mag = _magnitudes(y, n_fft, valid)
+        return pghi.polar(mag, np.cos(angle), np.sin(angle)), mag
+
+
+_STEP = griffin_lim._step  # the iterations' own step, which LowBand.hold wraps
+
+
+@dataclass(frozen=True)
+class LowBand(phase.Start):
+    """The bins up to `split` Hz take `band`'s complex STFT (the original's: what an exact waveform coder of the low
+    band gives; or a real coder's), under the phase of the channels' sum as the decoder shares its own; the bins
+    above keep the decoded magnitudes under the decoder's own start, or with `aligned` each island of its
+    integration that reaches under the split turned as a whole to fit the band there (least squares): the
+    integration continued from the band. `held` keeps the segment's low band for hold()."""
+
+    band: Original
+    split: float
+    aligned: bool = False
+    magnitudes: bool = True  # False: the band's phase only, under the decoded magnitudes
+    held: list[np.ndarray] = field(default_factory=list)
+
+    def frames(
+        self, y: np.ndarray, n_fft: int, valid: int, seed: int, segment: int, shared: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        angle = OracleStart(self.name, self.band, random_anchors=True).angle(y, valid, seed, segment, shared)
+        target = self.band.segment(segment, y.shape[1])
+        target[:, valid:] = 0.0  # padding, as the decoder's magnitudes
+        cut = min(int(self.split * n_fft / self.band.rate) + 1, y.shape[2])  # the bins at or under the split
+        if self.aligned:
+            angle = self._aligned(angle, y, valid, shared.shape[1], target.sum(axis=0), cut)
+        angle[:, :cut] = np.angle(target.sum(axis=0)[:, :cut])
+        mag = _magnitudes(y, n_fft, valid)
+        if self.magnitudes:
+            mag[:, :, :cut] = np.abs(target[:, :, :cut])
+        x = pghi.polar(mag, np.cos(angle), np.sin(angle))
+        self.held[:] = [x[:, :, :cut].copy()]
+        return x, mag
+
+    @staticmethod
+    def _aligned(angle: np.ndarray, y: np.ndarray, valid: int, known: int, total: np.ndarray, cut: int) -> np.ndarray:
+        """`angle` with each island anchored after the shared frames turned by the angle of sum(band e^-i angle)
+        over its cells under the split."""
+        g = pghi._loudness(np.ascontiguousarray(y.transpose(0, 2, 1)), valid)
+        anchor, loud = islands(g, known, min(valid, len(g)))
+        under = loud.copy()
+        under[:, cut:] = False
+        product = (total * np.exp(-1j * angle))[under]
+        fit = np.bincount(anchor[under], product.real, g.size) + 1j * np.bincount(anchor[under], product.imag, g.size)
+        turn = np.where(loud & (anchor >= known * g.shape[1]), np.angle(fit[anchor]), 0.0)
+        return np.mod(angle + turn, 2 * np.pi).astype(np.float32)
+
+    def hold(
+        self,
+        projected: np.ndarray,
+        previous: np.ndarray,
+        mag: np.ndarray,
+        momentum: float,
+        slack: float,
+        out: np.ndarray,
+    ) -> None:
+        """griffin_lim._step with the projection's low band put back to the band's first, so that the iterations
+        keep it (the summed channels' where the search runs on their sum) and only move the bins above."""
+        held = self.held[0]
+        projected[..., : held.shape[2]] = held if len(held) == len(projected) else held.sum(axis=0, keepdims=True)
+        _STEP(projected, previous, mag, momentum, slack, out)
 
 
 @dataclass(frozen=True)
@@ -235,11 +459,25 @@ class Rung:
     start: phase.Start | None  # None: the decoder's own
     iterations: bool = True  # False: none after the start (the file's own otherwise)
     tolerance: float = phase.TOLERANCE  # nepers under a segment's loudest that the integration reaches
+    cost: tuple[float, float] | None = None  # a coded low band's (side kbps, SNR dB), measured apart
 
 
-def rungs(true: Original) -> list[Rung]:
+@dataclass(frozen=True)
+class OpusBand:
+    """The clip's band up to `split` Hz coded alone by Opus (opus_band())."""
+
+    split: int
+    target: int  # kbps asked of Opus
+    audio: np.ndarray  # (frames, C) at the clip's rate
+    kbps: float  # the Ogg file's own rate
+    snr: float  # dB of the band against the original's band
+
+
+def rungs(true: Original, bands: list[tuple[OpusBand, Original]]) -> list[Rung]:
+    """The ladder, with each Opus band framed as the encoder frames the clip."""
     return [
         Rung("as decoded", None),
+        Rung("as decoded, no iterations", None, iterations=False),
         *(Rung(f"as decoded, tolerance {n:g} Np", None, tolerance=n) for n in TOLERANCES),
         Rung("original phase", OriginalPhase("original", true), iterations=False),
         Rung("original phase, then the iterations", OriginalPhase("original", true)),
@@ -264,11 +502,81 @@ def rungs(true: Original) -> list[Rung]:
             for nepers in RESIDUAL_NEPERS
             for bits in (None, *RESIDUAL_BITS)
         ),
+        *(
+            Rung(
+                f"low band exact to {split / 1000:g} kHz, "
+                + ("the islands above aligned to it" if aligned else "the decoder's start above")
+                + (", then the iterations (band held)" if it else ", no iterations"),
+                LowBand("low band", true, split, aligned),
+                it,
+            )
+            for split in SPLITS
+            for aligned in (False, True)
+            for it in (False, True)
+        ),
+        *(
+            Rung(
+                f"low band's phase only (the decoded magnitudes) to {split / 1000:g} kHz, then the iterations (held)",
+                LowBand("low band", true, split, magnitudes=False),
+            )
+            for split in SPLITS
+        ),
+        *(
+            Rung(
+                f"low band from Opus {b.target} kbps to {b.split / 1000:g} kHz, then the iterations (band held)",
+                LowBand("low band", band, b.split),
+                cost=(b.kbps, b.snr),
+            )
+            for b, band in bands
+        ),
+        *(
+            Rung(
+                f"harmonic advance within {nepers:g} Np, f0 {'fitted to the phase' if fit else 'YIN'} {_bits(bits)}"
+                + ("" if it else ", no iterations"),
+                HarmonicAdvance("harmonic", true, nepers, bits, fit),
+                it,
+            )
+            for fit in (False, True)
+            for nepers in HARMONIC_NEPERS
+            for bits in F0_BITS
+            for it in (True, False)
+            if it or bits is None
+        ),
     ]
 
 
 def _bits(bits: int | None) -> str:
     return "exact" if bits is None else f"{bits} bit" + "s" * (bits > 1)
+
+
+def _lowpass(audio: np.ndarray, rate: int, split: float) -> np.ndarray:
+    """(frames, C) audio with every DFT bin of the whole signal above `split` Hz zeroed."""
+    spectra = np.fft.rfft(audio, axis=0)
+    spectra[np.fft.rfftfreq(len(audio), 1 / rate) > split] = 0.0
+    return np.fft.irfft(spectra, len(audio), axis=0)
+
+
+def opus_band(clip: Clip, split: int, kbps: int) -> tuple[np.ndarray, float, float]:
+    """(decoded, kbps, SNR dB): the clip's band up to `split` Hz coded alone by Opus at `kbps` (bench.contenders), at
+    8 kHz (its least rate; every split fits under its 4 kHz Nyquist), decoded, shifted to the lag that matches the
+    band best (within 20 ms) and brought back to the clip's rate; the Ogg file's rate and the band's SNR there."""
+    band = _lowpass(clip.audio, clip.rate, split)
+    narrow = resample_to(band, clip.rate, OPUS_RATE)
+    coded = contenders.lossy(Clip(clip.name, clip.category, narrow.astype(np.float32), OPUS_RATE), kbps, "opus")
+    out = _lowpass(coded.decoded[: len(narrow)], OPUS_RATE, split)
+    out = np.pad(out, ((0, len(narrow) - len(out)), (0, 0)))
+    reach, n = OPUS_RATE // 50, 2 * len(narrow)
+    match = np.fft.irfft(np.fft.rfft(narrow.sum(axis=1), n) * np.conj(np.fft.rfft(out.sum(axis=1), n)), n)
+    lag = max(range(-reach, reach + 1), key=lambda k: match[k])  # narrow[t] ~ out[t - lag]
+    out = np.roll(out, lag, axis=0)
+    snr = 10 * np.log10(np.sum(narrow**2) / np.sum((narrow - out) ** 2))
+    wide = resample_to(out, OPUS_RATE, clip.rate)[: len(clip.audio)].astype(np.float32)
+    return wide, coded.size * 8 / clip.seconds / 1000, float(snr)
+
+
+def opus_bands(clip: Clip) -> list[OpusBand]:
+    """The low bands Opus codes at each split and OPUS_KBPS."""
+    return [OpusBand(split, kbps, *opus_band(clip, split, kbps)) for split in SPLITS for kbps in OPUS_KBPS]
 
 
 def decoded(clip: Clip, data: bytes, kbps: int, rung: Rung) -> dict:
@@ -277,16 +585,23 @@ def decoded(clip: Clip, data: bytes, kbps: int, rung: Rung) -> dict:
         data = bitstream.rewrite_header(data, phase_iterations=0, phase_slack=0)
     header = bitstream.read_header(io.BytesIO(data))
     own = rung.start or phase.STARTS[phase.PGHI]
-    with mock.patch.dict(phase.STARTS, {phase.PGHI: own}), mock.patch.object(phase, "TOLERANCE", rung.tolerance):
+    step = own.hold if isinstance(own, LowBand) else _STEP  # a low band is held through the iterations
+    with (
+        mock.patch.dict(phase.STARTS, {phase.PGHI: own}),
+        mock.patch.object(phase, "TOLERANCE", rung.tolerance),
+        mock.patch.object(griffin_lim, "_step", step),
+    ):
         audio, rate = codec.decode(data)
     search = (header.phase, header.phase_iterations, header.phase_slack)
-    start, sent, bits = rung.start, None, None
-    if isinstance(start, OracleStart | TimeResiduals):  # island starts or residuals
-        sent, bits = sum(start.anchors if isinstance(start, OracleStart) else start.cells) / clip.seconds, start.bits
+    counted = {OracleStart: "anchors", TimeResiduals: "cells", HarmonicAdvance: "voiced"}.get(type(rung.start))
+    sent = sum(getattr(rung.start, counted)) / clip.seconds if counted else None  # island starts, residuals or f0s
+    bits = getattr(rung.start, "bits", None)
+    side = rung.cost[0] if rung.cost else None if sent is None or bits is None else sent * bits / 1000
     return row(clip, kbps, search, clip.audio, audio, rate) | {
         "rung": rung.name,
         "sent_per_s": None if sent is None else round(sent, 1),
-        "side_kbps": None if sent is None or bits is None else round(sent * bits / 1000, 3),
+        "side_kbps": None if side is None else round(side, 3),
+        "band_snr_db": None if rung.cost is None else round(rung.cost[1], 2),
     }
 
 
@@ -294,20 +609,24 @@ def _cells(values: list[float]) -> str:
     return f"{np.mean(values):.2f} / {min(values):.2f}" if values else "-"
 
 
+def _mean(group: list[dict], key: str, digits: int) -> str:
+    values = [r[key] for r in group if r.get(key) is not None]
+    return f"{np.mean(values):.{digits}f}" if values else "-"
+
+
 def summary(rows: list[dict]) -> list[str]:
     """Mean and worst clip per rate and rung, and the means without the clip whose band the default used to cut."""
     lines = [
-        "| kbps | rung | clips | side kbps | sent / s | PESQ-WB mean / worst | Zimtohrli mean / worst |"
+        "| kbps | rung | clips | side kbps | sent / s | band SNR dB | PESQ-WB mean / worst | Zimtohrli mean / worst |"
         " PESQ-WB, Zimtohrli without tcd_CA01_01_48k |",
-        "|" + "---|" * 8,
+        "|" + "---|" * 9,
     ]
     for (kbps, rung), group in report.grouped(rows, ("kbps", "rung")).items():
         kept = [r for r in group if r["clip"] != CUT_BAND]
-        side = [r["side_kbps"] for r in group if r.get("side_kbps") is not None]
-        counts = [r["sent_per_s"] for r in group if r.get("sent_per_s") is not None]
         cells = (
-            f"{np.mean(side):.2f}" if side else "-",
-            f"{np.mean(counts):.0f}" if counts else "-",
+            _mean(group, "side_kbps", 2),
+            _mean(group, "sent_per_s", 0),
+            _mean(group, "band_snr_db", 1),
             _cells([r["pesq_wb"] for r in group]),
             _cells([r["zimtohrli_mos"] for r in group]),
             f"{np.mean([r['pesq_wb'] for r in kept]):.2f}, {np.mean([r['zimtohrli_mos'] for r in kept]):.2f}"
@@ -330,16 +649,19 @@ def main() -> None:
     began = time.perf_counter()
     rows = []
     for clip in clips:
+        bands = opus_bands(clip)
         for kbps in rates:
             data = encoded(clip, kbps, iterations, cache)
-            true = original(clip, bitstream.read_header(io.BytesIO(data)))
-            rows += [decoded(clip, data, kbps, rung) for rung in rungs(true)]
+            header = bitstream.read_header(io.BytesIO(data))
+            framed = [(band, original(replace(clip, audio=band.audio), header)) for band in bands]
+            rows += [decoded(clip, data, kbps, rung) for rung in rungs(original(clip, header), framed)]
         print(f"{clip.name}: done", flush=True)
     took = time.perf_counter() - began
     lines = report.preamble("Phase side-channel oracles, same weights", "bench.phase_oracles", took)
     lines += [
-        "Means over clips; worst is the lowest clip. Sent / s: island starts or time residuals a second;"
-        " side kbps: those x bits.",
+        "Means over clips; worst is the lowest clip. Sent / s: island starts, time residuals or f0 values a second;"
+        " side kbps: those x bits, or the Opus file's rate for an Opus low band, whose SNR against the original's band"
+        " is the band SNR.",
         "",
     ]
     report.write(rows, args.out, lines + summary(rows) + ["", *report.row_table(rows)])

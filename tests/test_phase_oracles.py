@@ -1,4 +1,5 @@
-"""The phase oracles decode through the decoder's own integration, and their islands are the integration's."""
+"""The phase oracles decode through the decoder's own integration, and their islands are the integration's; a held
+low band stays the original's, and the harmonic advance is a stationary partial's."""
 
 import csv
 import io
@@ -12,8 +13,20 @@ import pytest
 
 import codec
 from bench.clips import Clip
-from bench.phase_oracles import OracleStart, TimeResiduals, islands, original
-from codec import bitstream, phase
+from bench.phase_oracles import (
+    HarmonicAdvance,
+    LowBand,
+    OracleStart,
+    TimeResiduals,
+    fitted,
+    harmonic_advance,
+    islands,
+    original,
+    pitch,
+    steps,
+)
+from codec import bitstream, phase, spectrum
+from codec.phase import griffin_lim
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +73,56 @@ def test_time_residuals_count_what_they_send_and_move_the_decode(tone):
     assert start.cells and start.cells[0] > 0
 
 
+@pytest.mark.parametrize("iterations", [0, 4])
+def test_a_low_band_up_to_nyquist_decodes_to_the_original(tone, iterations):
+    clip, data = tone
+    data = bitstream.rewrite_header(data, phase_iterations=iterations)
+    start = LowBand("low band", original(clip, bitstream.read_header(io.BytesIO(data))), clip.rate / 2)
+    with mock.patch.object(griffin_lim, "_step", start.hold):
+        audio = decode(data, start)
+    np.testing.assert_allclose(audio, clip.audio, atol=1e-5)
+
+
+def test_the_iterations_hold_the_low_band_and_move_the_bins_above(tone):
+    clip, data = tone
+    start = LowBand("low band", original(clip, bitstream.read_header(io.BytesIO(data))), 1000.0)
+    searched, own = [], griffin_lim.refine
+
+    def refine(x: np.ndarray, *args: object) -> np.ndarray:
+        searched.append((x.copy(), own(x, *args)))
+        return searched[-1][1]
+
+    with mock.patch.object(griffin_lim, "_step", start.hold), mock.patch.object(griffin_lim, "refine", refine):
+        decode(data, start)
+    (before, after), held = searched[0], start.held[0]
+    np.testing.assert_allclose(after[..., : held.shape[2]], held, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(after[..., held.shape[2] :], before[..., held.shape[2] :])
+
+
+def test_the_harmonic_advance_is_that_of_a_harmonic_signal_at_its_f0():
+    rate, n_fft, f0 = 16000, 512, 200.0
+    t = np.arange(rate) / rate
+    audio = sum(np.cos(2 * np.pi * k * f0 * t + k) / k for k in range(1, 11))[:, None] * 0.1
+    track = pitch(audio, n_fft, rate)[8:-8]  # frames wholly inside the signal
+    assert np.all(np.abs(track - f0) < 0.5)
+    frames = spectrum.analysis(audio, n_fft)[0, 8:-8]
+    advance, voiced = harmonic_advance(np.full(len(frames) - 1, f0), frames.shape[1], n_fft, rate)
+    peaks = np.rint(np.arange(1, 11) * f0 * n_fft / rate).astype(int)
+    measured = np.angle(frames[1:, peaks] * np.conj(frames[:-1, peaks]))
+    assert voiced[:, peaks].all()
+    np.testing.assert_array_less(np.abs(np.angle(np.exp(1j * (measured - advance[:, peaks])))), 0.01)
+    np.testing.assert_allclose(fitted(np.full(len(frames) - 1, 1.01 * f0), frames, n_fft, rate), f0, atol=0.05)
+    np.testing.assert_array_equal(steps(np.array([0.0, 100.0, 110.0, 0.0])), [0.0, 105.0, 0.0])
+
+
+def test_the_harmonic_advance_counts_its_f0s_and_moves_the_decode(tone):
+    clip, data = tone
+    true = original(clip, bitstream.read_header(io.BytesIO(data)))
+    start = HarmonicAdvance("harmonic", true, nepers=5.0, bits=7)
+    assert not np.array_equal(decode(data, start), decode(data, OracleStart("oracle", true)))
+    assert start.voiced and start.voiced[0] > 0
+
+
 def test_quick_mode_scores_every_rung_once(tmp_path):
     pytest.importorskip("pesq")
     out = tmp_path / "oracles"
@@ -69,5 +132,6 @@ def test_quick_mode_scores_every_rung_once(tmp_path):
         rows = list(csv.DictReader(f))
     assert len(rows) == len({r["rung"] for r in rows}) > 20
     assert all(float(r["zimtohrli_mos"]) > 0 and float(r["pesq_wb"]) > 0 for r in rows)
-    assert all(r["side_kbps"] for r in rows if " bits" in r["rung"])
+    assert all(r["side_kbps"] for r in rows if " bits" in r["rung"] or "Opus" in r["rung"])
+    assert all(r["band_snr_db"] for r in rows if "Opus" in r["rung"])
     assert "Command:" in out.with_suffix(".md").read_text()
