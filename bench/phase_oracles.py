@@ -33,6 +33,11 @@ unless the rung says none:
   within N nepers of the loudest, by the advance of the harmonic of f0 nearest it, 2 pi k f0 hop / rate: f0 from
   the original by YIN, or fitted to the original's phase advances (the most one number a frame can carry), exact or
   in 7 bits over 60-400 Hz: f0 values x bits a second.
+- "held": the decoder's own start, with the original's phase on the cells within N nepers of the loudest (and under
+  1 or 2 kHz: "low band's phase"), under the decoded magnitudes, then the file's iterations with those cells put
+  back after each projection. The phase is sent as its difference from the decoder's start angle, exact or in
+  B bits (2 pi / 2**B steps, so within pi / 2**B of the original's): cells x B bits a second, and the empirical
+  entropy of the B-bit codes (pooled over the clip) as what an entropy coder could reach.
 
 Cells more than phase.TOLERANCE under a segment's loudest are not integrated: they keep their draws in every rung.
 Scores are of the 16-bit PCM that `ddcodec decode` writes, against the clip at its own rate (bench/phase.py's row).
@@ -63,11 +68,13 @@ TOLERANCES = (7.0, 9.0)  # the decoder's own integration, taken as deep (no side
 SPLITS = (1000, 2000, 4000)  # Hz: the low band's top, coded as a waveform
 OPUS_KBPS = (10, 12, 16, 24)  # what Opus is asked for to code the low band alone (its side cost)
 OPUS_RATE = 8000
+OPUS = "low band from Opus"  # the Opus rungs' names begin so
 F0_RANGE = (60.0, 400.0)  # Hz that the f0 track covers
 F0_BITS = (None, 7)  # an f0 a voiced step between frames: exact or in B bits, log-uniform over F0_RANGE
 HARMONIC_NEPERS = (5.0, 7.0)
 F0_FIT = 0.03  # how far (relative) fitted() may move an f0
 YIN_THRESHOLD, SILENCE_DB = 0.15, 50.0
+HELD_NEPERS, HELD_BITS, HELD_SPLITS = (5.0, 7.0), (2, 3, 4), (1000, 2000)
 CUT_BAND = "speech/tcd_CA01_01_48k"  # the clip whose band the default cut before the band was chosen by content
 
 
@@ -390,22 +397,52 @@ class HarmonicAdvance(phase.Start):
         return pghi.polar(mag, np.cos(angle), np.sin(angle)), mag
 
 
-_STEP = griffin_lim._step  # the iterations' own step, which LowBand.hold wraps
+_STEP = griffin_lim._step  # the iterations' own step, which Held.hold wraps
 
 
 @dataclass(frozen=True)
-class LowBand(phase.Start):
+class Held(phase.Start):
+    """A start whose chosen cells the iterations keep: frames() leaves in `held` the segment's start frames X and
+    the mask (L, B) of the cells to keep, for hold()."""
+
+    held: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list, kw_only=True)
+
+    def keep(self, x: np.ndarray, mask: np.ndarray) -> None:
+        self.held[:] = [(x.copy(), mask)]  # a copy: the iterations may write into x
+
+    def hold(
+        self,
+        projected: np.ndarray,
+        previous: np.ndarray,
+        mag: np.ndarray,
+        momentum: float,
+        slack: float,
+        out: np.ndarray,
+    ) -> None:
+        """griffin_lim._step with the projection's kept cells put back to X's first (the summed channels' where the
+        search runs on their sum), so that the iterations keep them and only move the others."""
+        x, mask = self.held[0]
+        projected[:, mask] = x[:, mask] if len(x) == len(projected) else x.sum(axis=0)[mask]
+        _STEP(projected, previous, mag, momentum, slack, out)
+
+
+def _cut(split: float, n_fft: int, rate: int, bins: int) -> int:
+    """The count of bins at or under `split` Hz."""
+    return min(int(split * n_fft / rate) + 1, bins)
+
+
+@dataclass(frozen=True)
+class LowBand(Held):
     """The bins up to `split` Hz take `band`'s complex STFT (the original's: what an exact waveform coder of the low
     band gives; or a real coder's), under the phase of the channels' sum as the decoder shares its own; the bins
     above keep the decoded magnitudes under the decoder's own start, or with `aligned` each island of its
     integration that reaches under the split turned as a whole to fit the band there (least squares): the
-    integration continued from the band. `held` keeps the segment's low band for hold()."""
+    integration continued from the band. The iterations keep the band (Held)."""
 
     band: Original
     split: float
     aligned: bool = False
     magnitudes: bool = True  # False: the band's phase only, under the decoded magnitudes
-    held: list[np.ndarray] = field(default_factory=list)
 
     def frames(
         self, y: np.ndarray, n_fft: int, valid: int, seed: int, segment: int, shared: np.ndarray
@@ -413,7 +450,7 @@ class LowBand(phase.Start):
         angle = OracleStart(self.name, self.band, random_anchors=True).angle(y, valid, seed, segment, shared)
         target = self.band.segment(segment, y.shape[1])
         target[:, valid:] = 0.0  # padding, as the decoder's magnitudes
-        cut = min(int(self.split * n_fft / self.band.rate) + 1, y.shape[2])  # the bins at or under the split
+        cut = _cut(self.split, n_fft, self.band.rate, y.shape[2])
         if self.aligned:
             angle = self._aligned(angle, y, valid, shared.shape[1], target.sum(axis=0), cut)
         angle[:, :cut] = np.angle(target.sum(axis=0)[:, :cut])
@@ -421,7 +458,9 @@ class LowBand(phase.Start):
         if self.magnitudes:
             mag[:, :, :cut] = np.abs(target[:, :, :cut])
         x = pghi.polar(mag, np.cos(angle), np.sin(angle))
-        self.held[:] = [x[:, :, :cut].copy()]
+        band = np.zeros(x.shape[1:], bool)
+        band[:, :cut] = True
+        self.keep(x, band)
         return x, mag
 
     @staticmethod
@@ -437,20 +476,50 @@ class LowBand(phase.Start):
         turn = np.where(loud & (anchor >= known * g.shape[1]), np.angle(fit[anchor]), 0.0)
         return np.mod(angle + turn, 2 * np.pi).astype(np.float32)
 
-    def hold(
-        self,
-        projected: np.ndarray,
-        previous: np.ndarray,
-        mag: np.ndarray,
-        momentum: float,
-        slack: float,
-        out: np.ndarray,
-    ) -> None:
-        """griffin_lim._step with the projection's low band put back to the band's first, so that the iterations
-        keep it (the summed channels' where the search runs on their sum) and only move the bins above."""
-        held = self.held[0]
-        projected[..., : held.shape[2]] = held if len(held) == len(projected) else held.sum(axis=0, keepdims=True)
-        _STEP(projected, previous, mag, momentum, slack, out)
+
+@dataclass(frozen=True)
+class HeldPhase(Held):
+    """The decoder's own start, with the original's phase on the cells within `nepers` of the segment's loudest (and
+    under `split` Hz where given) and not decoded silent, under the decoded magnitudes, kept through the iterations
+    (Held). Each such cell's phase is sent as its difference from the start's angle, in `bits` bits (None: exact).
+    `cells` collects the count of sent cells a segment (those in frames shared with the previous segment are known),
+    `codes` the histogram of the B-bit codes sent."""
+
+    original: Original
+    nepers: float
+    bits: int | None = None
+    split: float | None = None
+    cells: list[int] = field(default_factory=list)
+    codes: list[np.ndarray] = field(default_factory=list)
+
+    def frames(
+        self, y: np.ndarray, n_fft: int, valid: int, seed: int, segment: int, shared: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        angle = OracleStart(self.name, self.original, random_anchors=True).angle(y, valid, seed, segment, shared)
+        g = pghi._loudness(np.ascontiguousarray(y.transpose(0, 2, 1)), valid)
+        mag = _magnitudes(y, n_fft, valid)
+        sent = _within(g, valid, self.nepers) & mag.any(axis=0)  # a cell decoded silent has no phase to send
+        sent[: shared.shape[1]] = False
+        if self.split is not None:
+            sent[:, _cut(self.split, n_fft, self.original.rate, g.shape[1]) :] = False
+        target = np.angle(self.original.segment(segment, len(g)).sum(axis=0))
+        difference = quantized(np.angle(np.exp(1j * (target[sent] - angle[sent]))), self.bits)
+        if self.bits is not None:
+            levels = 2**self.bits  # the codes mod 2**B: -pi and pi are one angle
+            code = np.mod(np.rint(difference * levels / (2 * np.pi)).astype(np.int64), levels)
+            self.codes.append(np.bincount(code, minlength=levels))
+        self.cells.append(int(sent.sum()))
+        angle = angle.astype(np.float64)
+        angle[sent] += difference
+        x = pghi.polar(mag, np.cos(angle).astype(np.float32), np.sin(angle).astype(np.float32))
+        self.keep(x, sent)
+        return x, mag
+
+
+def entropy(counts: np.ndarray) -> float:
+    """Bits a value of the empirical distribution `counts`."""
+    p = counts[counts > 0] / counts.sum()
+    return float(-(p * np.log2(p)).sum())
 
 
 @dataclass(frozen=True)
@@ -523,7 +592,7 @@ def rungs(true: Original, bands: list[tuple[OpusBand, Original]]) -> list[Rung]:
         ),
         *(
             Rung(
-                f"low band from Opus {b.target} kbps to {b.split / 1000:g} kHz, then the iterations (band held)",
+                f"{OPUS} {b.target} kbps to {b.split / 1000:g} kHz, then the iterations (band held)",
                 LowBand("low band", band, b.split),
                 cost=(b.kbps, b.snr),
             )
@@ -541,6 +610,17 @@ def rungs(true: Original, bands: list[tuple[OpusBand, Original]]) -> list[Rung]:
             for bits in F0_BITS
             for it in (True, False)
             if it or bits is None
+        ),
+        *(
+            Rung(
+                "held: "
+                + (f"low band's phase to {split / 1000:g} kHz" if split else "original phase")
+                + f" within {nepers:g} Np, {_bits(bits)}",
+                HeldPhase("held", true, nepers, bits, split),
+            )
+            for split in (None, *HELD_SPLITS)
+            for nepers in HELD_NEPERS
+            for bits in (None, *HELD_BITS)
         ),
     ]
 
@@ -585,7 +665,7 @@ def decoded(clip: Clip, data: bytes, kbps: int, rung: Rung) -> dict:
         data = bitstream.rewrite_header(data, phase_iterations=0, phase_slack=0)
     header = bitstream.read_header(io.BytesIO(data))
     own = rung.start or phase.STARTS[phase.PGHI]
-    step = own.hold if isinstance(own, LowBand) else _STEP  # a low band is held through the iterations
+    step = own.hold if isinstance(own, Held) else _STEP  # held cells are put back after each projection
     with (
         mock.patch.dict(phase.STARTS, {phase.PGHI: own}),
         mock.patch.object(phase, "TOLERANCE", rung.tolerance),
@@ -593,14 +673,18 @@ def decoded(clip: Clip, data: bytes, kbps: int, rung: Rung) -> dict:
     ):
         audio, rate = codec.decode(data)
     search = (header.phase, header.phase_iterations, header.phase_slack)
-    counted = {OracleStart: "anchors", TimeResiduals: "cells", HarmonicAdvance: "voiced"}.get(type(rung.start))
-    sent = sum(getattr(rung.start, counted)) / clip.seconds if counted else None  # island starts, residuals or f0s
+    counted = {OracleStart: "anchors", TimeResiduals: "cells", HarmonicAdvance: "voiced", HeldPhase: "cells"}
+    kind = counted.get(type(rung.start))
+    sent = sum(getattr(rung.start, kind)) / clip.seconds if kind else None  # island starts, residuals, f0s or cells
     bits = getattr(rung.start, "bits", None)
     side = rung.cost[0] if rung.cost else None if sent is None or bits is None else sent * bits / 1000
+    codes = getattr(rung.start, "codes", None)
+    coded = None if not codes else sent * entropy(sum(codes)) / 1000  # as an entropy coder could send the codes
     return row(clip, kbps, search, clip.audio, audio, rate) | {
         "rung": rung.name,
         "sent_per_s": None if sent is None else round(sent, 1),
         "side_kbps": None if side is None else round(side, 3),
+        "entropy_kbps": None if coded is None else round(coded, 3),
         "band_snr_db": None if rung.cost is None else round(rung.cost[1], 2),
     }
 
@@ -617,14 +701,15 @@ def _mean(group: list[dict], key: str, digits: int) -> str:
 def summary(rows: list[dict]) -> list[str]:
     """Mean and worst clip per rate and rung, and the means without the clip whose band the default used to cut."""
     lines = [
-        "| kbps | rung | clips | side kbps | sent / s | band SNR dB | PESQ-WB mean / worst | Zimtohrli mean / worst |"
-        " PESQ-WB, Zimtohrli without tcd_CA01_01_48k |",
-        "|" + "---|" * 9,
+        "| kbps | rung | clips | side kbps | entropy kbps | sent / s | band SNR dB | PESQ-WB mean / worst |"
+        " Zimtohrli mean / worst | PESQ-WB, Zimtohrli without tcd_CA01_01_48k |",
+        "|" + "---|" * 10,
     ]
     for (kbps, rung), group in report.grouped(rows, ("kbps", "rung")).items():
         kept = [r for r in group if r["clip"] != CUT_BAND]
         cells = (
             _mean(group, "side_kbps", 2),
+            _mean(group, "entropy_kbps", 2),
             _mean(group, "sent_per_s", 0),
             _mean(group, "band_snr_db", 1),
             _cells([r["pesq_wb"] for r in group]),
@@ -641,6 +726,7 @@ def main() -> None:
     p = report.parser(__doc__, "phase_oracles")
     p.add_argument("--cache", type=Path, default=None, help="folder to keep (and reuse) the encoded files in")
     p.add_argument("--rates", type=int, nargs="+", default=list(RATES), help="kbps to encode each clip at")
+    p.add_argument("--rungs", nargs="+", default=[""], help="run only the rungs whose names begin so (default: all)")
     args = p.parse_args()
     clips = [c for c in load_clips(args.corpus, 0.5 if args.quick else args.excerpt) if c.category == "speech"]
     clips, rates = (clips[:1], args.rates[:1]) if args.quick else (clips, args.rates)
@@ -648,20 +734,22 @@ def main() -> None:
     cache = None if args.quick else args.cache  # a quick run's half second must not pass for the 10 s excerpt
     began = time.perf_counter()
     rows = []
+    opus = any(p.startswith(OPUS) or OPUS.startswith(p) for p in args.rungs)  # Opus's bands take a while
     for clip in clips:
-        bands = opus_bands(clip)
+        bands = opus_bands(clip) if opus else []
         for kbps in rates:
             data = encoded(clip, kbps, iterations, cache)
             header = bitstream.read_header(io.BytesIO(data))
             framed = [(band, original(replace(clip, audio=band.audio), header)) for band in bands]
-            rows += [decoded(clip, data, kbps, rung) for rung in rungs(original(clip, header), framed)]
+            chosen = [r for r in rungs(original(clip, header), framed) if r.name.startswith(tuple(args.rungs))]
+            rows += [decoded(clip, data, kbps, rung) for rung in chosen]
         print(f"{clip.name}: done", flush=True)
     took = time.perf_counter() - began
     lines = report.preamble("Phase side-channel oracles, same weights", "bench.phase_oracles", took)
     lines += [
-        "Means over clips; worst is the lowest clip. Sent / s: island starts, time residuals or f0 values a second;"
-        " side kbps: those x bits, or the Opus file's rate for an Opus low band, whose SNR against the original's band"
-        " is the band SNR.",
+        "Means over clips; worst is the lowest clip. Sent / s: island starts, time residuals, f0 values or held cells a"
+        " second; side kbps: those x bits, or the Opus file's rate for an Opus low band, whose SNR against the"
+        " original's band is the band SNR; entropy kbps: the held cells' codes at their empirical entropy.",
         "",
     ]
     report.write(rows, args.out, lines + summary(rows) + ["", *report.row_table(rows)])

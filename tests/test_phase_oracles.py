@@ -1,5 +1,6 @@
 """The phase oracles decode through the decoder's own integration, and their islands are the integration's; a held
-low band stays the original's, and the harmonic advance is a stationary partial's."""
+low band stays the original's, held coded phase stays as coded, and the harmonic advance is a stationary
+partial's."""
 
 import csv
 import io
@@ -15,9 +16,11 @@ import codec
 from bench.clips import Clip
 from bench.phase_oracles import (
     HarmonicAdvance,
+    HeldPhase,
     LowBand,
     OracleStart,
     TimeResiduals,
+    entropy,
     fitted,
     harmonic_advance,
     islands,
@@ -94,9 +97,11 @@ def test_the_iterations_hold_the_low_band_and_move_the_bins_above(tone):
 
     with mock.patch.object(griffin_lim, "_step", start.hold), mock.patch.object(griffin_lim, "refine", refine):
         decode(data, start)
-    (before, after), held = searched[0], start.held[0]
-    np.testing.assert_allclose(after[..., : held.shape[2]], held, rtol=1e-5, atol=1e-6)
-    assert not np.allclose(after[..., held.shape[2] :], before[..., held.shape[2] :])
+    (before, after), (held, band) = searched[0], start.held[0]
+    cut = band[0].sum()
+    assert band[:, :cut].all() and not band[:, cut:].any()
+    np.testing.assert_allclose(after[..., :cut], held[..., :cut], rtol=1e-5, atol=1e-6)
+    assert not np.allclose(after[..., cut:], before[..., cut:])
 
 
 def test_the_harmonic_advance_is_that_of_a_harmonic_signal_at_its_f0():
@@ -135,3 +140,41 @@ def test_quick_mode_scores_every_rung_once(tmp_path):
     assert all(r["side_kbps"] for r in rows if " bits" in r["rung"] or "Opus" in r["rung"])
     assert all(r["band_snr_db"] for r in rows if "Opus" in r["rung"])
     assert "Command:" in out.with_suffix(".md").read_text()
+
+
+@pytest.mark.parametrize("bits", [None, 2, 4])
+def test_held_phase_stays_the_original_in_b_bits_through_the_iterations(tone, bits):
+    clip, data = tone
+    true = original(clip, bitstream.read_header(io.BytesIO(data)))
+    start = HeldPhase("held", true, nepers=7.0, bits=bits)
+    searched, own = [], griffin_lim.refine
+
+    def refine(x: np.ndarray, *args: object) -> np.ndarray:
+        searched.append(own(x, *args))
+        return searched[-1]
+
+    with mock.patch.object(griffin_lim, "_step", start.hold), mock.patch.object(griffin_lim, "refine", refine):
+        decode(data, start)
+    _, sent = start.held[0]  # the last segment's
+    assert sent.any() and start.cells[-1] == sent.sum()
+    frames = len(sent)
+    error = np.angle(
+        searched[-1].sum(axis=0)[sent] * np.conj(true.segment(len(searched) - 1, frames).sum(axis=0)[sent])
+    )
+    bound = 1e-4 if bits is None else np.pi / 2**bits + 1e-4
+    assert np.abs(error).max() <= bound
+    if bits is not None:
+        assert np.abs(error).max() > np.pi / 2 ** (bits + 2)  # it was quantized, not sent exact
+        assert sum(start.codes).sum() == sum(start.cells) and 0 < entropy(sum(start.codes)) <= bits
+
+
+def test_held_low_band_phase_sends_only_cells_under_the_split(tone):
+    clip, data = tone
+    true = original(clip, bitstream.read_header(io.BytesIO(data)))
+    start = HeldPhase("held", true, nepers=7.0, split=1000.0)
+    with mock.patch.object(griffin_lim, "_step", start.hold):
+        decode(data, start)
+    _, sent = start.held[0]
+    cut = int(1000.0 * 2 * (sent.shape[1] - 1) / true.rate) + 1
+    assert sent[:, :cut].any() and not sent[:, cut:].any()
+    np.testing.assert_array_equal(entropy(np.array([5, 5, 0, 10])), 1.5)
