@@ -38,6 +38,14 @@ unless the rung says none:
   back after each projection. The phase is sent as its difference from the decoder's start angle, exact or in
   B bits (2 pi / 2**B steps, so within pi / 2**B of the original's): cells x B bits a second, and the empirical
   entropy of the B-bit codes (pooled over the clip) as what an entropy coder could reach.
+- "pulse": a source-filter model of the voiced low band's phase from two numbers a frame. The decoder's own start,
+  with, on voiced frames, the cells within N nepers of the loudest and under 1 or 2 kHz taking the phase of a pulse
+  train through a filter: the filter's phase at the cell's harmonic k of f0 (the minimum phase of the decoded
+  magnitudes; or the decoder's start at the harmonic's peak; or zero), less 2 pi k f0 tau, tau the time from the
+  frame's centre to the next pulse (and the window's linear phase); on each harmonic's whole lobe or its peak bin
+  only. f0 is the original's by YIN in 7 bits (as the harmonic advance sends it), tau fitted to the original's
+  phase on those cells, exact or in B bits of a period; held through the iterations as "held" is. Voiced frames x
+  (B + 7) bits a second; the model's and the start's median |phase error| on the cells.
 
 Cells more than phase.TOLERANCE under a segment's loudest are not integrated: they keep their draws in every rung.
 Scores are of the 16-bit PCM that `ddcodec decode` writes, against the clip at its own rate (bench/phase.py's row).
