@@ -38,6 +38,14 @@ unless the rung says none:
   back after each projection. The phase is sent as its difference from the decoder's start angle, exact or in
   B bits (2 pi / 2**B steps, so within pi / 2**B of the original's): cells x B bits a second, and the empirical
   entropy of the B-bit codes (pooled over the clip) as what an entropy coder could reach.
+- "pulse": a source-filter model of the voiced low band's phase from two numbers a frame. The decoder's own start,
+  with, on voiced frames, the cells within N nepers of the loudest and under 1 or 2 kHz taking the phase of a pulse
+  train through a filter: the filter's phase at the cell's harmonic k of f0 (the minimum phase of the decoded
+  magnitudes; or the decoder's start at the harmonic's peak; or zero), less 2 pi k f0 tau, tau the time from the
+  frame's centre to the next pulse (and the window's linear phase); on each harmonic's whole lobe or its peak bin
+  only. f0 is the original's by YIN in 7 bits (as the harmonic advance sends it), tau fitted to the original's
+  phase on those cells, exact or in B bits of a period; held through the iterations as "held" is. Voiced frames x
+  (B + 7) bits a second; the model's and the start's median |phase error| on the cells.
 
 Cells more than phase.TOLERANCE under a segment's loudest are not integrated: they keep their draws in every rung.
 Scores are of the 16-bit PCM that `ddcodec decode` writes, against the clip at its own rate (bench/phase.py's row).
@@ -75,6 +83,8 @@ HARMONIC_NEPERS = (5.0, 7.0)
 F0_FIT = 0.03  # how far (relative) fitted() may move an f0
 YIN_THRESHOLD, SILENCE_DB = 0.15, 50.0
 HELD_NEPERS, HELD_BITS, HELD_SPLITS = (5.0, 7.0), (2, 3, 4), (1000, 2000)
+PULSE_BITS = (4, 5, 6)  # a pulse time: one period in 2**B steps
+PULSE_GRID = 4096  # pulse times a period that the oracle's search tries
 CUT_BAND = "speech/tcd_CA01_01_48k"  # the clip whose band the default cut before the band was chosen by content
 
 
@@ -330,11 +340,18 @@ def harmonic_advance(f0: np.ndarray, bins: int, n_fft: int, rate: int) -> tuple[
     2 pi k f0 hop / rate, k the harmonic nearest the bin (within half a spacing), where f0 > 0 and k >= 1. A
     stationary partial at k f0 advances its STFT phase so, in this codec's framing (a frame's phase is that of its
     first sample)."""
-    voiced = f0 > 0
-    f0 = np.where(voiced, f0, 1.0)[:, None]
-    k = np.rint(np.arange(bins) * rate / n_fft / f0)
+    k, _ = harmonics(f0, bins, n_fft, rate)
     hop = n_fft // spectrum.OVERLAP_FACTOR
-    return 2 * np.pi * k * f0 * hop / rate, voiced[:, None] & (k >= 1)
+    return 2 * np.pi * k * f0[:, None] * hop / rate, k >= 1
+
+
+def harmonics(f0: np.ndarray, bins: int, n_fft: int, rate: int) -> tuple[np.ndarray, np.ndarray]:
+    """(k, peak), both (L, B) int, for an f0 (L,) a row (0: unvoiced): the harmonic of f0 nearest each bin (0 where
+    unvoiced or under half a spacing) and the bin nearest that harmonic's frequency."""
+    voiced = f0 > 0
+    spacing = np.where(voiced, f0, 1.0)[:, None] * n_fft / rate  # bins a harmonic
+    k = np.where(voiced[:, None], np.rint(np.arange(bins) / spacing), 0).astype(np.int64)
+    return k, np.minimum(np.rint(k * spacing), bins - 1).astype(np.int64)
 
 
 def fitted(f0: np.ndarray, frames: np.ndarray, n_fft: int, rate: int) -> np.ndarray:
@@ -516,6 +533,101 @@ class HeldPhase(Held):
         return x, mag
 
 
+def minimum_phase(g: np.ndarray) -> np.ndarray:
+    """The minimum phase (L, B) of natural log-magnitudes G (L, B) of an N = 2 (B - 1) point spectrum, frame by
+    frame: the real cepstrum folded onto the positive quefrencies (the homomorphic construction)."""
+    n_fft = 2 * (g.shape[1] - 1)
+    cepstrum = np.fft.irfft(g, n_fft, axis=1)
+    cepstrum[:, 1 : n_fft // 2] *= 2
+    cepstrum[:, n_fft // 2 + 1 :] = 0.0
+    return np.fft.rfft(cepstrum, axis=1).imag
+
+
+def pulse_phase(theta: np.ndarray, k: np.ndarray, f0: np.ndarray, tau: np.ndarray, rate: int) -> np.ndarray:
+    """The STFT phase (L, B) of a pulse train of period rate / f0 (L,) whose pulse falls `tau` (L,) samples after
+    each frame's centre, through a filter of phase `theta` (L, B) at each cell's harmonic k (L, B): theta
+    - 2 pi k f0 tau / rate - 2 pi b c / N on the harmonic's lobe, c = (N - 1) / 2 the window's centre (in this
+    codec's framing a frame's phase is that of its first sample)."""
+    n_fft = 2 * (theta.shape[1] - 1)
+    centre = 2 * np.pi * np.arange(theta.shape[1]) * (n_fft - 1) / 2 / n_fft
+    return theta - 2 * np.pi * k * (f0 * tau)[:, None] / rate - centre
+
+
+def pulse_times(frames: np.ndarray, theta: np.ndarray, k: np.ndarray, cells: np.ndarray, f0: np.ndarray) -> np.ndarray:
+    """The pulse times (L,), as fractions of a period in [0, 1), that best fit pulse_phase() to the complex frames
+    (L, B) on `cells` (L, B), sum |X| cos(angle X - model) over them, searched on PULSE_GRID points a period (0
+    where a frame has no cells). At tau = j / PULSE_GRID periods the sum is the real part of an inverse DFT over
+    the harmonics of X e^-i pulse_phase(tau = 0), summed a harmonic."""
+    t, b = np.nonzero(cells)
+    residual = frames[t, b] * np.exp(-1j * pulse_phase(theta, k, f0, np.zeros_like(f0), 1)[t, b])
+    by_harmonic = np.zeros((len(frames), PULSE_GRID), complex)
+    np.add.at(by_harmonic, (t, k[t, b] % PULSE_GRID), residual)
+    return np.argmax(np.fft.ifft(by_harmonic, axis=1).real, axis=1) / PULSE_GRID
+
+
+def quantized_fraction(u: np.ndarray, bits: int | None) -> np.ndarray:
+    """Fractions of a period `u` in [0, 1) rounded to 2**bits steps, modulo 1 (exact where bits is None)."""
+    return u if bits is None else np.mod(np.rint(u * 2**bits), 2**bits) / 2**bits
+
+
+@dataclass(frozen=True)
+class PulsePhase(Held):
+    """The decoder's own start, with pulse_phase() on the voiced frames' cells within `nepers` of the segment's
+    loudest, under `split` Hz and not decoded silent (with `peaks`, only each harmonic's nearest bin; else its
+    whole lobe), under the decoded magnitudes, kept through the iterations (Held): a source-filter model of the
+    low band's phase from two numbers a voiced frame. f0 is the original's (pitch()) in F0_BITS[-1] bits; the
+    filter's phase at each harmonic (`source`) is the minimum phase of the decoded magnitudes there ("minimum"), or the
+    decoder's start angle at the harmonic's peak bin less the window's linear phase ("start"), or 0 ("zero"); the
+    pulse time is
+    fitted to the original's phase (pulse_times()), exact or in `bits` bits of a period. `voiced` collects the count
+    of voiced frames a segment (each sends f0 and a pulse time), `errors` the model's and the start's |phase error|
+    (2, cells) on the cells."""
+
+    original: Original
+    split: float
+    nepers: float
+    bits: int | None = None
+    f0_bits: int = F0_BITS[-1]
+    source: str = "minimum"  # the filter phase's
+    peaks: bool = False
+    voiced: list[int] = field(default_factory=list)
+    errors: list[np.ndarray] = field(default_factory=list)
+
+    def frames(
+        self, y: np.ndarray, n_fft: int, valid: int, seed: int, segment: int, shared: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        angle = OracleStart(self.name, self.original, random_anchors=True).angle(y, valid, seed, segment, shared)
+        g = pghi._loudness(np.ascontiguousarray(y.transpose(0, 2, 1)), valid)
+        mag = _magnitudes(y, n_fft, valid)
+        frames, bins = g.shape
+        f0 = quantized_f0(self.original.pitch(segment, frames), self.f0_bits)
+        f0[valid:] = 0.0
+        f0[: shared.shape[1]] = 0.0  # frames shared with the previous segment are known
+        k, peak = harmonics(f0, bins, n_fft, self.original.rate)
+        cells = _within(g, valid, self.nepers) & mag.any(axis=0) & (k >= 1)
+        cells[:, _cut(self.split, n_fft, self.original.rate, bins) :] = False
+        if self.peaks:
+            cells &= peak == np.arange(bins)
+        rows = np.arange(frames)[:, None]
+        if self.source == "minimum":
+            theta = minimum_phase(g)[rows, peak]
+        elif self.source == "start":  # the start at the peak, where pulse_phase(tau = 0) gives it back
+            theta = angle[rows, peak] + np.pi * peak * (n_fft - 1) / n_fft
+        else:  # "zero": a zero-phase filter, the pulse alone
+            theta = np.zeros(g.shape)
+        target = self.original.segment(segment, frames).sum(axis=0)
+        tau = quantized_fraction(pulse_times(target, theta, k, cells, f0), self.bits) / np.where(f0 > 0, f0, 1.0)
+        model = pulse_phase(theta, k, f0, tau * self.original.rate, self.original.rate)
+        self.voiced.append(int((f0 > 0).sum()))
+        truth = np.angle(target[cells])
+        self.errors.append(np.abs(np.angle(np.exp(1j * (np.stack([model[cells], angle[cells]]) - truth)))))
+        angle = angle.astype(np.float64)
+        angle[cells] = model[cells]
+        x = pghi.polar(mag, np.cos(angle).astype(np.float32), np.sin(angle).astype(np.float32))
+        self.keep(x, cells)
+        return x, mag
+
+
 def entropy(counts: np.ndarray) -> float:
     """Bits a value of the empirical distribution `counts`."""
     p = counts[counts > 0] / counts.sum()
@@ -622,7 +734,24 @@ def rungs(true: Original, bands: list[tuple[OpusBand, Original]]) -> list[Rung]:
             for nepers in HELD_NEPERS
             for bits in (None, *HELD_BITS)
         ),
+        *(
+            Rung(
+                f"pulse: {_pulse(source, peaks)} to {split / 1000:g} kHz within {nepers:g} Np,"
+                f" pulse time {_bits(bits)}",
+                PulsePhase("pulse", true, split, nepers, bits, source=source, peaks=peaks),
+            )
+            for split in HELD_SPLITS
+            for nepers in HELD_NEPERS
+            for source, peaks in (("minimum", False), ("minimum", True), ("start", False), ("zero", False))
+            for bits in (None, *PULSE_BITS)
+            if (source, peaks) == ("minimum", False) or (split, nepers, bits) == (HELD_SPLITS[0], 7.0, 5)
+        ),
     ]
+
+
+def _pulse(source: str, peaks: bool) -> str:
+    names = {"minimum": "minimum phase", "start": "the start's phase", "zero": "zero phase"}
+    return names[source] + (" at the peaks" if peaks else "")
 
 
 def _bits(bits: int | None) -> str:
@@ -673,10 +802,19 @@ def decoded(clip: Clip, data: bytes, kbps: int, rung: Rung) -> dict:
     ):
         audio, rate = codec.decode(data)
     search = (header.phase, header.phase_iterations, header.phase_slack)
-    counted = {OracleStart: "anchors", TimeResiduals: "cells", HarmonicAdvance: "voiced", HeldPhase: "cells"}
+    counted = {
+        OracleStart: "anchors",
+        TimeResiduals: "cells",
+        HarmonicAdvance: "voiced",
+        HeldPhase: "cells",
+        PulsePhase: "voiced",
+    }
     kind = counted.get(type(rung.start))
     sent = sum(getattr(rung.start, kind)) / clip.seconds if kind else None  # island starts, residuals, f0s or cells
     bits = getattr(rung.start, "bits", None)
+    if bits is not None:
+        bits += getattr(rung.start, "f0_bits", 0)  # a pulse time comes with its frame's f0
+    errors = np.concatenate(getattr(rung.start, "errors", None) or [np.zeros((2, 0))], axis=1)
     side = rung.cost[0] if rung.cost else None if sent is None or bits is None else sent * bits / 1000
     codes = getattr(rung.start, "codes", None)
     coded = None if not codes else sent * entropy(sum(codes)) / 1000  # as an entropy coder could send the codes
@@ -686,6 +824,8 @@ def decoded(clip: Clip, data: bytes, kbps: int, rung: Rung) -> dict:
         "side_kbps": None if side is None else round(side, 3),
         "entropy_kbps": None if coded is None else round(coded, 3),
         "band_snr_db": None if rung.cost is None else round(rung.cost[1], 2),
+        "model_error_rad": round(float(np.median(errors[0])), 3) if errors.size else None,
+        "start_error_rad": round(float(np.median(errors[1])), 3) if errors.size else None,
     }
 
 

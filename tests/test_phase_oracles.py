@@ -1,6 +1,6 @@
 """The phase oracles decode through the decoder's own integration, and their islands are the integration's; a held
-low band stays the original's, held coded phase stays as coded, and the harmonic advance is a stationary
-partial's."""
+low band stays the original's, held coded phase stays as coded, the harmonic advance is a stationary partial's,
+and the pulse model is a pulse train's through a minimum-phase filter."""
 
 import csv
 import io
@@ -11,21 +11,29 @@ from unittest import mock
 
 import numpy as np
 import pytest
+from scipy import signal
 
 import codec
 from bench.clips import Clip
 from bench.phase_oracles import (
+    PULSE_GRID,
     HarmonicAdvance,
     HeldPhase,
     LowBand,
     OracleStart,
+    PulsePhase,
     TimeResiduals,
     entropy,
     fitted,
     harmonic_advance,
+    harmonics,
     islands,
+    minimum_phase,
     original,
     pitch,
+    pulse_phase,
+    pulse_times,
+    quantized_fraction,
     steps,
 )
 from codec import bitstream, phase, spectrum
@@ -178,3 +186,52 @@ def test_held_low_band_phase_sends_only_cells_under_the_split(tone):
     cut = int(1000.0 * 2 * (sent.shape[1] - 1) / true.rate) + 1
     assert sent[:, :cut].any() and not sent[:, cut:].any()
     np.testing.assert_array_equal(entropy(np.array([5, 5, 0, 10])), 1.5)
+
+
+def test_the_pulse_model_is_a_pulse_train_through_a_minimum_phase_filter():
+    rate, n_fft, f0, first = 16000, 512, 125.0, 37
+    pulses = np.zeros(rate)
+    pulses[first :: int(rate / f0)] = 1.0
+    pole = 0.95 * np.exp(2j * np.pi * 500 / rate)  # a resonance at 500 Hz: poles inside the circle, minimum phase
+    a = np.poly([pole, np.conj(pole)]).real
+    frames = spectrum.analysis(signal.lfilter([1.0], a, pulses)[:, None], n_fft)[0, 10:-10]  # wholly inside
+    count, bins = frames.shape
+    h = signal.freqz([1.0], a, worN=np.arange(bins) * 2 * np.pi / n_fft)[1]
+    np.testing.assert_allclose(minimum_phase(np.log(np.abs(h))[None])[0], np.angle(h), atol=1e-6)
+    hop = n_fft // spectrum.OVERLAP_FACTOR
+    centres = (np.arange(count) + 10) * hop - (n_fft - hop) + (n_fft - 1) / 2  # in the audio's samples
+    tau = np.mod(first - centres, rate / f0)  # samples from each frame's centre to the next pulse
+    f0s = np.full(count, f0)
+    k, peak = harmonics(f0s, bins, n_fft, rate)
+    theta = np.broadcast_to(np.angle(h)[peak], frames.shape)
+    g = np.log(np.abs(frames))
+    cells = (g >= g.max() - 5.0) & (k >= 1)
+    cells[:, int(1000 * n_fft / rate) + 1 :] = False
+    assert cells.sum() > 5 * count
+    error = np.angle(frames * np.exp(-1j * pulse_phase(theta, k, f0s, tau, rate)))[cells]
+    np.testing.assert_array_less(np.abs(error), 1e-6)
+    u = pulse_times(frames, theta, k, cells, f0s)
+    np.testing.assert_array_less(np.abs(np.angle(np.exp(2j * np.pi * (u - tau * f0 / rate)))), 2 * np.pi / PULSE_GRID)
+    for bits in (4, 6):
+        coded = quantized_fraction(u, bits)
+        assert set(np.unique(coded * 2**bits)) <= set(range(2**bits))
+        np.testing.assert_array_less(np.abs(np.angle(np.exp(2j * np.pi * (coded - u)))), np.pi / 2**bits + 1e-9)
+
+
+def test_the_pulse_rung_holds_its_model_under_the_split_and_counts_voiced_frames(tone):
+    clip, data = tone
+    true = original(clip, bitstream.read_header(io.BytesIO(data)))
+    start = PulsePhase("pulse", true, 1000.0, 7.0, bits=5)
+    searched, own = [], griffin_lim.refine
+
+    def refine(x: np.ndarray, *args: object) -> np.ndarray:
+        searched.append(own(x, *args))
+        return searched[-1]
+
+    with mock.patch.object(griffin_lim, "_step", start.hold), mock.patch.object(griffin_lim, "refine", refine):
+        decode(data, start)
+    held, sent = start.held[0]  # the last segment's
+    cut = int(1000.0 * 2 * (sent.shape[1] - 1) / true.rate) + 1
+    assert sum(start.voiced) > 0 and sent[:, :cut].any() and not sent[:, cut:].any()
+    assert start.errors[-1].shape == (2, sent.sum())
+    np.testing.assert_allclose(searched[-1].sum(axis=0)[sent], held.sum(axis=0)[sent], rtol=1e-5, atol=1e-6)
