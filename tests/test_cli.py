@@ -7,6 +7,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -303,15 +304,38 @@ def test_ctrl_c_exits_130_and_leaves_no_partial_output(tmp_path):
     out = tmp_path / "x.ddc"
     command = [sys.executable, "-c", "from codec.cli import main; main()", "encode", str(DATA / "digit_0_jackson.wav"),
                str(out), "--iterations", "1000000", "--quiet"]  # fmt: skip
-    child = subprocess.Popen(command, stderr=subprocess.PIPE, env=os.environ | {"DDCODEC_THREADS": "1"})
+    env = os.environ | {"DDCODEC_THREADS": "1", "PYTHONFAULTHANDLER": "1"}  # a hang shows where it hangs
+    child = subprocess.Popen(command, stderr=subprocess.PIPE, env=env)
     try:
         while not any(tmp_path.iterdir()):  # the temporary output: the encode has begun
             assert child.poll() is None, child.stderr.read()
             time.sleep(0.05)
         child.send_signal(signal.SIGINT)
-        assert child.wait(timeout=120) == 130
+        try:
+            code = child.wait(timeout=120)
+        except subprocess.TimeoutExpired:  # seen once under load, not reproduced: say where every thread was
+            child.send_signal(signal.SIGABRT)
+            pytest.fail("no exit 120 s after SIGINT:\n" + child.communicate(timeout=30)[1].decode()[-4000:])
+        assert code == 130
     finally:
         child.kill()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_ctrl_c_just_after_the_temporary_file_is_made_leaves_nothing_behind(tmp_path, monkeypatch):
+    """The window the Ctrl-C test above once hit: SIGINT after the temporary file exists, before it is guarded."""
+    import codec.audio_io
+
+    made = tempfile.mkstemp
+
+    def interrupted(*args: object, **kwargs: object) -> tuple[int, str]:
+        fd_and_name = made(*args, **kwargs)
+        os.kill(os.getpid(), signal.SIGINT)  # Python raises KeyboardInterrupt at its next chance
+        return fd_and_name
+
+    monkeypatch.setattr(tempfile, "mkstemp", interrupted)
+    with pytest.raises(KeyboardInterrupt), codec.audio_io.atomic_output(str(tmp_path / "x.ddc"), False):
+        pass
     assert list(tmp_path.iterdir()) == []
 
 
