@@ -166,6 +166,14 @@ def _magnitudes(y: np.ndarray, n_fft: int, valid: int) -> np.ndarray:
     return mag
 
 
+def own_start(
+    name: str, true: Original, y: np.ndarray, valid: int, seed: int, segment: int, shared: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The decoder's own start angle (L, B) and its integration's loudness G (L, B): what most rungs change."""
+    angle = OracleStart(name, true, random_anchors=True).angle(y, valid, seed, segment, shared)
+    return angle, pghi._loudness(np.ascontiguousarray(y.transpose(0, 2, 1)), valid)
+
+
 def islands(g: np.ndarray, known: int, valid: int) -> tuple[np.ndarray, np.ndarray]:
     """(anchor, loud), both (L, B) for G (L, B): the flat index of the cell whose start each cell's integrated phase
     grew from, and the cells the integration sets (within the tolerance, as pghi.integrate selects them).
@@ -266,8 +274,7 @@ class QuietBand(phase.Start):
     def frames(
         self, y: np.ndarray, n_fft: int, valid: int, seed: int, segment: int, shared: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        angle = OracleStart(self.name, self.original, random_anchors=True).angle(y, valid, seed, segment, shared)
-        g = pghi._loudness(np.ascontiguousarray(y.transpose(0, 2, 1)), valid)
+        angle, g = own_start(self.name, self.original, y, valid, seed, segment, shared)
         loudest = g[: max(valid, 1)].max()
         band = (g < loudest - phase.TOLERANCE) & (g >= loudest - self.nepers)
         band[: shared.shape[1]] = False  # frames shared with the previous segment are known
@@ -512,8 +519,7 @@ class HeldPhase(Held):
     def frames(
         self, y: np.ndarray, n_fft: int, valid: int, seed: int, segment: int, shared: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        angle = OracleStart(self.name, self.original, random_anchors=True).angle(y, valid, seed, segment, shared)
-        g = pghi._loudness(np.ascontiguousarray(y.transpose(0, 2, 1)), valid)
+        angle, g = own_start(self.name, self.original, y, valid, seed, segment, shared)
         mag = _magnitudes(y, n_fft, valid)
         sent = _within(g, valid, self.nepers) & mag.any(axis=0)  # a cell decoded silent has no phase to send
         sent[: shared.shape[1]] = False
@@ -596,8 +602,7 @@ class PulsePhase(Held):
     def frames(
         self, y: np.ndarray, n_fft: int, valid: int, seed: int, segment: int, shared: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        angle = OracleStart(self.name, self.original, random_anchors=True).angle(y, valid, seed, segment, shared)
-        g = pghi._loudness(np.ascontiguousarray(y.transpose(0, 2, 1)), valid)
+        angle, g = own_start(self.name, self.original, y, valid, seed, segment, shared)
         mag = _magnitudes(y, n_fft, valid)
         frames, bins = g.shape
         f0 = quantized_f0(self.original.pitch(segment, frames), self.f0_bits)

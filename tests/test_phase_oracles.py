@@ -18,6 +18,7 @@ from bench.clips import Clip
 from bench.phase_oracles import (
     PULSE_GRID,
     HarmonicAdvance,
+    Held,
     HeldPhase,
     LowBand,
     OracleStart,
@@ -94,9 +95,8 @@ def test_a_low_band_up_to_nyquist_decodes_to_the_original(tone, iterations):
     np.testing.assert_allclose(audio, clip.audio, atol=1e-5)
 
 
-def test_the_iterations_hold_the_low_band_and_move_the_bins_above(tone):
-    clip, data = tone
-    start = LowBand("low band", original(clip, bitstream.read_header(io.BytesIO(data))), 1000.0)
+def decode_held(data: bytes, start: Held) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Decode `data` under `start`, its cells held through the iterations: each search's (start frames, result)."""
     searched, own = [], griffin_lim.refine
 
     def refine(x: np.ndarray, *args: object) -> np.ndarray:
@@ -105,6 +105,13 @@ def test_the_iterations_hold_the_low_band_and_move_the_bins_above(tone):
 
     with mock.patch.object(griffin_lim, "_step", start.hold), mock.patch.object(griffin_lim, "refine", refine):
         decode(data, start)
+    return searched
+
+
+def test_the_iterations_hold_the_low_band_and_move_the_bins_above(tone):
+    clip, data = tone
+    start = LowBand("low band", original(clip, bitstream.read_header(io.BytesIO(data))), 1000.0)
+    searched = decode_held(data, start)
     (before, after), (held, band) = searched[0], start.held[0]
     cut = band[0].sum()
     assert band[:, :cut].all() and not band[:, cut:].any()
@@ -155,14 +162,7 @@ def test_held_phase_stays_the_original_in_b_bits_through_the_iterations(tone, bi
     clip, data = tone
     true = original(clip, bitstream.read_header(io.BytesIO(data)))
     start = HeldPhase("held", true, nepers=7.0, bits=bits)
-    searched, own = [], griffin_lim.refine
-
-    def refine(x: np.ndarray, *args: object) -> np.ndarray:
-        searched.append(own(x, *args))
-        return searched[-1]
-
-    with mock.patch.object(griffin_lim, "_step", start.hold), mock.patch.object(griffin_lim, "refine", refine):
-        decode(data, start)
+    searched = [after for _, after in decode_held(data, start)]
     _, sent = start.held[0]  # the last segment's
     assert sent.any() and start.cells[-1] == sent.sum()
     frames = len(sent)
@@ -222,14 +222,7 @@ def test_the_pulse_rung_holds_its_model_under_the_split_and_counts_voiced_frames
     clip, data = tone
     true = original(clip, bitstream.read_header(io.BytesIO(data)))
     start = PulsePhase("pulse", true, 1000.0, 7.0, bits=5)
-    searched, own = [], griffin_lim.refine
-
-    def refine(x: np.ndarray, *args: object) -> np.ndarray:
-        searched.append(own(x, *args))
-        return searched[-1]
-
-    with mock.patch.object(griffin_lim, "_step", start.hold), mock.patch.object(griffin_lim, "refine", refine):
-        decode(data, start)
+    searched = [after for _, after in decode_held(data, start)]
     held, sent = start.held[0]  # the last segment's
     cut = int(1000.0 * 2 * (sent.shape[1] - 1) / true.rate) + 1
     assert sum(start.voiced) > 0 and sent[:, :cut].any() and not sent[:, cut:].any()
