@@ -83,6 +83,7 @@ HARMONIC_NEPERS = (5.0, 7.0)
 F0_FIT = 0.03  # how far (relative) fitted() may move an f0
 YIN_THRESHOLD, SILENCE_DB = 0.15, 50.0
 HELD_NEPERS, HELD_BITS, HELD_SPLITS = (5.0, 7.0), (2, 3, 4), (1000, 2000)
+OWN_HELD_NEPERS = (2.0, 3.0, 5.0)  # the decoder's own phase held: how deep under the loudest
 PULSE_BITS = (4, 5, 6)  # a pulse time: one period in 2**B steps
 PULSE_GRID = 4096  # pulse times a period that the oracle's search tries
 CUT_BAND = "speech/tcd_CA01_01_48k"  # the clip whose band the default cut before the band was chosen by content
@@ -738,6 +739,15 @@ def rungs(true: Original, bands: list[tuple[OpusBand, Original]]) -> list[Rung]:
             for split in (None, *HELD_SPLITS)
             for nepers in HELD_NEPERS
             for bits in (None, *HELD_BITS)
+        ),
+        *(  # 0 bits: no side channel, the decoder keeping its own start on its loudest cells
+            Rung(
+                f"held: the decoder's own phase within {nepers:g} Np"
+                + (f" under {split / 1000:g} kHz" if split else ""),
+                HeldPhase("held", true, nepers, 0, split),
+            )
+            for split in (None, HELD_SPLITS[0])
+            for nepers in OWN_HELD_NEPERS
         ),
         *(
             Rung(

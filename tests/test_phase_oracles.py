@@ -176,6 +176,17 @@ def test_held_phase_stays_the_original_in_b_bits_through_the_iterations(tone, bi
         assert sum(start.codes).sum() == sum(start.cells) and 0 < entropy(sum(start.codes)) <= bits
 
 
+def test_held_phase_in_0_bits_sends_nothing_and_keeps_the_decoder_s_own_start(tone):
+    clip, data = tone
+    start = HeldPhase("held", original(clip, bitstream.read_header(io.BytesIO(data))), nepers=5.0, bits=0)
+    before, after = decode_held(data, start)[-1]
+    held, sent = start.held[0]  # the last segment's
+    assert sent.any() and entropy(sum(start.codes)) == 0  # one code: nothing to send
+    own = np.angle(before.sum(axis=0)[sent])  # the decoder's own start, as the search began from it
+    np.testing.assert_allclose(np.angle(after.sum(axis=0)[sent] * np.exp(-1j * own)), 0, atol=1e-4)
+    np.testing.assert_allclose(held.sum(axis=0)[sent], before.sum(axis=0)[sent], rtol=1e-5, atol=1e-6)
+
+
 def test_held_low_band_phase_sends_only_cells_under_the_split(tone):
     clip, data = tone
     true = original(clip, bitstream.read_header(io.BytesIO(data)))
