@@ -7,9 +7,8 @@ renamed into place only when complete, so a failure never leaves a partial file.
 import contextlib
 import io
 import os
-import signal
+import secrets
 import sys
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -171,17 +170,12 @@ def atomic_output(target: str, force: bool, protect: Iterable[str] = ()) -> Iter
         raise DdcodecError(f"{target} is a directory")
     if path.exists() and not force:
         raise DdcodecError(f"{target} already exists (use --force to overwrite)")
-    # A Ctrl-C between making the temporary file and guarding it would leave it behind (seen: one run in 25 of
-    # tests/test_cli.py's Ctrl-C test under load), so SIGINT waits until the guard is in place.
-    held = _hold_sigint()
+    # Named before it is made, so that the guard below removes it whenever the run stops, even at a Ctrl-C that lands
+    # between making it and the next line (a temporary file from tempfile.mkstemp was once left behind so). The pid
+    # and 48 random bits keep the name this call's own.
+    temp = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(6)}.part"
     try:
-        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent or Path("."))
-    except OSError as exc:
-        _release(held)
-        raise DdcodecError(f"cannot write {target}: {exc.strerror}") from None
-    try:
-        _release(held)  # a SIGINT held until now raises KeyboardInterrupt here, inside the guard
-        os.chmod(temp, 0o666 & ~_umask())  # mkstemp makes 0600; an output gets the usual permissions
+        fd = _open_new(temp, target)
         with os.fdopen(fd, "wb") as fileobj:
             yield fileobj
         os.replace(temp, path)
@@ -191,22 +185,14 @@ def atomic_output(target: str, force: bool, protect: Iterable[str] = ()) -> Iter
         raise
 
 
-def _hold_sigint() -> set[int] | None:
-    """Block SIGINT for this thread where the platform can (POSIX); the mask before, for _release."""
-    if not hasattr(signal, "pthread_sigmask"):
-        return None
-    return signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-
-
-def _release(held: set[int] | None) -> None:
-    if held is not None:
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def _open_new(temp: Path, target: str) -> int:
+    """A new file at `temp` for writing (never an existing one, nor through a link), with the permissions any new
+    file gets (the umask applies); DdcodecError naming `target` if it cannot be made."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        return os.open(temp, flags, 0o666)
+    except OSError as exc:
+        raise DdcodecError(f"cannot write {target}: {exc.strerror}") from None
 
 
 def write_audio(

@@ -7,7 +7,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 
 import numpy as np
@@ -324,17 +323,17 @@ def test_ctrl_c_exits_130_and_leaves_no_partial_output(tmp_path):
 
 
 def test_a_ctrl_c_just_after_the_temporary_file_is_made_leaves_nothing_behind(tmp_path, monkeypatch):
-    """The window the Ctrl-C test above once hit: SIGINT after the temporary file exists, before it is guarded."""
+    """The window the Ctrl-C test above once hit: SIGINT as the temporary file comes into being."""
     import codec.audio_io
 
-    made = tempfile.mkstemp
+    made = codec.audio_io._open_new
 
-    def interrupted(*args: object, **kwargs: object) -> tuple[int, str]:
-        fd_and_name = made(*args, **kwargs)
-        os.kill(os.getpid(), signal.SIGINT)  # Python raises KeyboardInterrupt at its next chance
-        return fd_and_name
+    def interrupted(*args: object) -> int:
+        fd = made(*args)
+        signal.raise_signal(signal.SIGINT)  # to this thread: Python raises KeyboardInterrupt at its next chance
+        return fd
 
-    monkeypatch.setattr(tempfile, "mkstemp", interrupted)
+    monkeypatch.setattr(codec.audio_io, "_open_new", interrupted)
     before = signal.signal(signal.SIGINT, signal.default_int_handler)  # as a terminal gives it (see above)
     try:
         with pytest.raises(KeyboardInterrupt), codec.audio_io.atomic_output(str(tmp_path / "x.ddc"), False):
