@@ -5,7 +5,6 @@ import hashlib
 import os
 import subprocess
 import sys
-import tempfile
 
 import numpy as np
 import pytest
@@ -157,10 +156,14 @@ def test_unusable_audio_fails_in_one_line_leaving_everything_as_it_was(tmp_path,
 
 def test_an_unwritable_output_folder_fails_in_one_line(tmp_path, monkeypatch):
     # Root ignores directory permissions (and CI runs as root), so deny the write where the OS would.
-    def denied(*args, **kwargs):
-        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+    opened = os.open
 
-    monkeypatch.setattr(tempfile, "mkstemp", denied)
+    def denied(path, *args, **kwargs):  # the output's temporary file only
+        if str(path).endswith(".part"):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+        return opened(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", denied)
     one_line_error(run("encode", DATA / "digit_0_jackson.wav", tmp_path / "x.ddc", *FAST), "Permission denied")
     one_line_error(run("decode", VECTORS / "digit_mono_8k.ddc", tmp_path / "x.wav"), "Permission denied")
     assert list(tmp_path.iterdir()) == []
