@@ -185,10 +185,11 @@ def methods(
         if output is not None:
             out[name] = (output, {}, True)
     cleaned = deepfilternet(dirty)
-    speech = {} if cleaned is None else {"estimated_snr_db": cleaned.snr_db, "denoised": 1}
-    # --denoise speech: the model's output mixed with the input by its estimated SNR (1: all of the output)
-    gated = speech | {"speech_weight": speech_denoise.output_weight(cleaned.snr_db)} if cleaned else {}
+    speech, gated = {}, {}
     if cleaned is not None:
+        speech = {"estimated_snr_db": cleaned.snr_db, "denoised": 1}
+        # --denoise speech: the model's output mixed with the input by its estimated SNR (1: all of the output)
+        gated = speech | {"speech_weight": speech_denoise.output_weight(cleaned.snr_db)}
         out["deepfilternet"] = (cleaned.audio, speech, True)
     coded = []
     for mode in modes:

@@ -167,12 +167,16 @@ def _magnitudes(y: np.ndarray, n_fft: int, valid: int) -> np.ndarray:
     return mag
 
 
+def loudness(y: np.ndarray, valid: int) -> np.ndarray:
+    """The phase-gradient integration's G (L, B) of decoded magnitudes y (C, L, B), laid out as the decoder lays it."""
+    return pghi._loudness(np.ascontiguousarray(y.transpose(0, 2, 1)), valid)
+
+
 def own_start(
     name: str, true: Original, y: np.ndarray, valid: int, seed: int, segment: int, shared: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """The decoder's own start angle (L, B) and its integration's loudness G (L, B): what most rungs change."""
-    angle = OracleStart(name, true, random_anchors=True).angle(y, valid, seed, segment, shared)
-    return angle, pghi._loudness(np.ascontiguousarray(y.transpose(0, 2, 1)), valid)
+    return OracleStart(name, true, random_anchors=True).start(y, valid, seed, segment, shared)
 
 
 def islands(g: np.ndarray, known: int, valid: int) -> tuple[np.ndarray, np.ndarray]:
@@ -214,7 +218,7 @@ class OriginalPhase(phase.Start):
     ) -> tuple[np.ndarray, np.ndarray]:
         angle = np.angle(self.original.segment(segment, y.shape[1]).sum(axis=0))
         if self.nepers is not None:
-            g = pghi._loudness(np.ascontiguousarray(y.transpose(0, 2, 1)), valid)
+            g = loudness(y, valid)
             quiet = g < g[: max(valid, 1)].max() - self.nepers
             angle[quiet] = draws.start_angle(seed, segment, y.shape[1:])[quiet]
         mag = _magnitudes(y, n_fft, valid)
@@ -243,6 +247,12 @@ class OracleStart(phase.Start):
 
     def angle(self, y: np.ndarray, valid: int, seed: int, segment: int, shared: np.ndarray) -> np.ndarray:
         """The start's shared phase (L, B), float32."""
+        return self.start(y, valid, seed, segment, shared)[0]
+
+    def start(
+        self, y: np.ndarray, valid: int, seed: int, segment: int, shared: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The start's shared phase (L, B), float32, and the integration's G (L, B) it followed."""
         known = shared.shape[1]
         start = draws.start_angle(seed, segment, y.shape[1:])
         start[:known] = np.angle(shared.sum(axis=0))
@@ -260,8 +270,8 @@ class OracleStart(phase.Start):
             offset = flat - target.reshape(-1)  # at each anchor: its phase less the original's
             integrated = loud & (np.arange(len(g))[:, None] >= known)
             start[integrated] = target[integrated] + offset[anchor[integrated]]
-            return np.mod(start, 2 * np.pi).astype(np.float32)
-        return pghi.angles(by_bin, valid, start, known, 1 / spectrum.OVERLAP_FACTOR, phase.TOLERANCE)
+            return np.mod(start, 2 * np.pi).astype(np.float32), g
+        return pghi.angles(by_bin, valid, start, known, 1 / spectrum.OVERLAP_FACTOR, phase.TOLERANCE), g
 
 
 @dataclass(frozen=True)
@@ -299,8 +309,8 @@ class TimeResiduals(phase.Start):
     def frames(
         self, y: np.ndarray, n_fft: int, valid: int, seed: int, segment: int, shared: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        angle = OracleStart(self.name, self.original).angle(y, valid, seed, segment, shared).astype(np.float64)
-        g = pghi._loudness(np.ascontiguousarray(y.transpose(0, 2, 1)), valid)
+        angle, g = OracleStart(self.name, self.original).start(y, valid, seed, segment, shared)
+        angle = angle.astype(np.float64)
         frames, bins = g.shape
         loud = _within(g, valid, self.nepers)
         hop_ratio = 1 / spectrum.OVERLAP_FACTOR
@@ -405,8 +415,8 @@ class HarmonicAdvance(phase.Start):
     def frames(
         self, y: np.ndarray, n_fft: int, valid: int, seed: int, segment: int, shared: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        angle = OracleStart(self.name, self.original).angle(y, valid, seed, segment, shared).astype(np.float64)
-        g = pghi._loudness(np.ascontiguousarray(y.transpose(0, 2, 1)), valid)
+        angle, g = OracleStart(self.name, self.original).start(y, valid, seed, segment, shared)
+        angle = angle.astype(np.float64)
         track = self.original.pitch(segment, len(g))
         track[valid:] = 0.0
         f0 = steps(track)
@@ -472,12 +482,12 @@ class LowBand(Held):
     def frames(
         self, y: np.ndarray, n_fft: int, valid: int, seed: int, segment: int, shared: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        angle = OracleStart(self.name, self.band, random_anchors=True).angle(y, valid, seed, segment, shared)
+        angle, g = own_start(self.name, self.band, y, valid, seed, segment, shared)
         target = self.band.segment(segment, y.shape[1])
         target[:, valid:] = 0.0  # padding, as the decoder's magnitudes
         cut = _cut(self.split, n_fft, self.band.rate, y.shape[2])
         if self.aligned:
-            angle = self._aligned(angle, y, valid, shared.shape[1], target.sum(axis=0), cut)
+            angle = self._aligned(angle, g, valid, shared.shape[1], target.sum(axis=0), cut)
         angle[:, :cut] = np.angle(target.sum(axis=0)[:, :cut])
         mag = _magnitudes(y, n_fft, valid)
         if self.magnitudes:
@@ -489,10 +499,9 @@ class LowBand(Held):
         return x, mag
 
     @staticmethod
-    def _aligned(angle: np.ndarray, y: np.ndarray, valid: int, known: int, total: np.ndarray, cut: int) -> np.ndarray:
+    def _aligned(angle: np.ndarray, g: np.ndarray, valid: int, known: int, total: np.ndarray, cut: int) -> np.ndarray:
         """`angle` with each island anchored after the shared frames turned by the angle of sum(band e^-i angle)
-        over its cells under the split."""
-        g = pghi._loudness(np.ascontiguousarray(y.transpose(0, 2, 1)), valid)
+        over its cells (G: the integration's loudness) under the split."""
         anchor, loud = islands(g, known, min(valid, len(g)))
         under = loud.copy()
         under[:, cut:] = False
