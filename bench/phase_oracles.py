@@ -60,7 +60,7 @@ from unittest import mock
 import numpy as np
 
 import codec
-from bench import contenders, report
+from bench import band_coder, contenders, report
 from bench.clips import Clip, load_clips
 from bench.phase import encoded, row
 from codec import bitstream, phase, resample, spectrum
@@ -77,6 +77,9 @@ SPLITS = (1000, 2000, 4000)  # Hz: the low band's top, coded as a waveform
 OPUS_KBPS = (10, 12, 16, 24)  # what Opus is asked for to code the low band alone (its side cost)
 OPUS_RATE = 8000
 OPUS = "low band from Opus"  # the Opus rungs' names begin so
+MDCT = "low band from an MDCT coder"  # and the transform coder's (bench.band_coder)
+MDCT_SPLITS = (1000, 2000)
+MDCT_STEPS = (1.0, 0.5, 0.25)  # a coefficient's step over its frame's scale: about 14, 19 and 24 dB of band SNR
 F0_RANGE = (60.0, 400.0)  # Hz that the f0 track covers
 F0_BITS = (None, 7)  # an f0 a voiced step between frames: exact or in B bits, log-uniform over F0_RANGE
 HARMONIC_NEPERS = (5.0, 7.0)
@@ -669,8 +672,12 @@ class OpusBand:
     snr: float  # dB of the band against the original's band
 
 
-def rungs(true: Original, bands: list[tuple[OpusBand, Original]]) -> list[Rung]:
-    """The ladder, with each Opus band framed as the encoder frames the clip."""
+def rungs(
+    true: Original,
+    bands: list[tuple[OpusBand, Original]],
+    coded: list[tuple[band_coder.CodedBand, Original]] = (),
+) -> list[Rung]:
+    """The ladder, with each Opus band and each band of the transform coder framed as the encoder frames the clip."""
     return [
         Rung("as decoded", None),
         Rung("as decoded, no iterations", None, iterations=False),
@@ -724,6 +731,17 @@ def rungs(true: Original, bands: list[tuple[OpusBand, Original]]) -> list[Rung]:
                 cost=(b.kbps, b.snr),
             )
             for b, band in bands
+        ),
+        *(
+            Rung(
+                f"{MDCT}, step {b.step:g}, to {b.split / 1000:g} kHz, "
+                + ("then" if whole else "its phase only (the decoded magnitudes), then")
+                + " the iterations (band held)",
+                LowBand("low band", band, b.split, magnitudes=whole),
+                cost=(b.kbps, b.snr),
+            )
+            for b, band in coded
+            for whole in (True, False)
         ),
         *(
             Rung(
@@ -805,6 +823,11 @@ def opus_band(clip: Clip, split: int, kbps: int) -> tuple[np.ndarray, float, flo
     snr = 10 * np.log10(np.sum(narrow**2) / np.sum((narrow - out) ** 2))
     wide = resample_to(out, OPUS_RATE, clip.rate)[: len(clip.audio)].astype(np.float32)
     return wide, coded.size * 8 / clip.seconds / 1000, float(snr)
+
+
+def mdct_bands(clip: Clip) -> list[band_coder.CodedBand]:
+    """The low bands the transform coder codes at each of its splits and steps."""
+    return [band_coder.code_band(clip.audio, clip.rate, split, step) for split in MDCT_SPLITS for step in MDCT_STEPS]
 
 
 def opus_bands(clip: Clip) -> list[OpusBand]:
@@ -899,13 +922,17 @@ def main() -> None:
     began = time.perf_counter()
     rows = []
     opus = any(p.startswith(OPUS) or OPUS.startswith(p) for p in args.rungs)  # Opus's bands take a while
+    mdct = any(p.startswith(MDCT) or MDCT.startswith(p) for p in args.rungs)
     for clip in clips:
         bands = opus_bands(clip) if opus else []
+        coded = mdct_bands(clip) if mdct else []
         for kbps in rates:
             data = encoded(clip, kbps, iterations, cache)
             header = bitstream.read_header(io.BytesIO(data))
             framed = [(band, original(replace(clip, audio=band.audio), header)) for band in bands]
-            chosen = [r for r in rungs(original(clip, header), framed) if r.name.startswith(tuple(args.rungs))]
+            transformed = [(band, original(replace(clip, audio=band.audio), header)) for band in coded]
+            ladder = rungs(original(clip, header), framed, transformed)
+            chosen = [r for r in ladder if r.name.startswith(tuple(args.rungs))]
             rows += [decoded(clip, data, kbps, rung) for rung in chosen]
         print(f"{clip.name}: done", flush=True)
     took = time.perf_counter() - began
