@@ -46,6 +46,14 @@ unless the rung says none:
   only. f0 is the original's by YIN in 7 bits (as the harmonic advance sends it), tau fitted to the original's
   phase on those cells, exact or in B bits of a period; held through the iterations as "held" is. Voiced frames x
   (B + 7) bits a second; the model's and the start's median |phase error| on the cells.
+- "harmonic phase": one number a harmonic a voiced frame. The decoder's own start, with, on voiced frames, the cells
+  within N nepers of the loudest and under 1 or 2 kHz taking a stationary partial's phase on each harmonic k's lobe
+  (the bins whose nearest harmonic it is) or its peak bin only: the harmonic's phase at the frame's centre, read off
+  the original at the bin nearest k f0 and sent exact or in B bits, less the window's linear phase (this codec's
+  frames take the phase of their first sample) and turned by pi on the window's negative sidelobes. f0 is the
+  original's by YIN in 7 bits; held through the iterations as "held" is. Voiced frames x 7 bits + harmonic phases x
+  B bits a second, and as an entropy coder could send the phases' codes less their prediction from the previous
+  frame's (advanced by 2 pi k f0 hop / rate); the model's and the start's median |phase error| on the cells.
 
 Cells more than phase.TOLERANCE under a segment's loudest are not integrated: they keep their draws in every rung.
 Scores are of the 16-bit PCM that `ddcodec decode` writes, against the clip at its own rate (bench/phase.py's row).
@@ -646,6 +654,119 @@ class PulsePhase(Held):
         return x, mag
 
 
+def window_transform(nu: np.ndarray, n_fft: int) -> np.ndarray:
+    """The analysis window's DFT `nu` bins off a partial, taken about the window's centre c = (N - 1) / 2, where the
+    window is symmetric, so real: sin²(pi (n + 1/2) / N) = 1/2 + cos(2 pi (n - c) / N) / 2, so W(nu) = D(nu) / 2
+    + (D(nu - 1) + D(nu + 1)) / 4, D the Dirichlet kernel sin(pi nu) / sin(pi nu / N). Positive on the main lobe
+    (|nu| < 2), then a sidelobe of alternating sign between each pair of integers."""
+    return _dirichlet(nu, n_fft) / 2 + (_dirichlet(nu - 1, n_fft) + _dirichlet(nu + 1, n_fft)) / 4
+
+
+def _dirichlet(nu: np.ndarray, n_fft: int) -> np.ndarray:
+    """sum of e^(-2 pi i nu m / N) over the N offsets m from the centre: sin(pi nu) / sin(pi nu / N)."""
+    return n_fft * np.sinc(nu) / np.sinc(nu / n_fft)
+
+
+def lobe_phase(centred: np.ndarray, nu: np.ndarray, b: np.ndarray, n_fft: int) -> np.ndarray:
+    """The STFT phase at bins `b` of a stationary partial `nu` bins under them whose phase at the frame's centre is
+    `centred`. In this codec's framing a frame's phase is that of its first sample, so a partial of frequency w and
+    centred phase psi gives X[b] = A / 2 W(nu) e^(i psi) e^(-2 pi i b c / N) (c = (N - 1) / 2): its phase falls by
+    2 pi c / N (about pi) a bin across the lobe, and turns by pi where W(nu) < 0 (the sidelobes)."""
+    return centred - 2 * np.pi * b * (n_fft - 1) / 2 / n_fft + np.pi * (window_transform(nu, n_fft) < 0)
+
+
+def centred_phase(frames: np.ndarray, at: np.ndarray, n_fft: int) -> np.ndarray:
+    """The phase at the frame's centre of a partial read off complex frames (L, B) at its main lobe's bins `at`
+    (L, K): lobe_phase() inverted at nu = 0."""
+    return np.angle(np.take_along_axis(frames, at, axis=1)) + 2 * np.pi * at * (n_fft - 1) / 2 / n_fft
+
+
+@dataclass(frozen=True)
+class HarmonicPhase(Held):
+    """The decoder's own start, with lobe_phase() on the voiced frames' cells within `nepers` of the segment's
+    loudest, under `split` Hz and not decoded silent (with `peaks`, only each harmonic's nearest bin; else its whole
+    lobe: the bins whose nearest harmonic it is), under the decoded magnitudes, kept through the iterations (Held):
+    the low band's phase from one number a harmonic a voiced frame. f0 is the original's (pitch()) in `f0_bits` bits;
+    each harmonic k with a cell to set sends its centred phase, read off the original at the bin nearest k f0 (as
+    harmonics() places it: the decoder finds it from the coded f0, so it costs nothing), exact or in `bits` bits;
+    each lobe cell's nu is its offset from k f0. `voiced` collects the count of voiced frames a segment, `phases` of
+    sent harmonic phases, `predicted` and `unpredicted` the histograms of the B-bit codes: less the code predicted
+    from the previous frame's for the same harmonic advanced by 2 pi k f0 hop / rate (f0 the two frames' mean, as
+    steps() gives it) where that frame sent one, as they are elsewhere; `errors` the model's and the start's |phase
+    error| (2, cells) on the cells."""
+
+    original: Original
+    split: float
+    nepers: float
+    bits: int | None = None
+    f0_bits: int = F0_BITS[-1]
+    peaks: bool = False
+    voiced: list[int] = field(default_factory=list)
+    phases: list[int] = field(default_factory=list)
+    predicted: list[np.ndarray] = field(default_factory=list)
+    unpredicted: list[np.ndarray] = field(default_factory=list)
+    errors: list[np.ndarray] = field(default_factory=list)
+
+    def frames(
+        self, y: np.ndarray, n_fft: int, valid: int, seed: int, segment: int, shared: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        angle, g = own_start(self.name, self.original, y, valid, seed, segment, shared)
+        mag = _magnitudes(y, n_fft, valid)
+        frames, bins = g.shape
+        rate = self.original.rate
+        f0 = quantized_f0(self.original.pitch(segment, frames), self.f0_bits)
+        f0[valid:] = 0.0
+        f0[: shared.shape[1]] = 0.0  # frames shared with the previous segment are known
+        k, peak = harmonics(f0, bins, n_fft, rate)
+        cells = _within(g, valid, self.nepers) & mag.any(axis=0) & (k >= 1)
+        cells[:, _cut(self.split, n_fft, rate, bins) :] = False
+        if self.peaks:
+            cells &= peak == np.arange(bins)
+        t, b = np.nonzero(cells)
+        sent = np.zeros((frames, int(k.max()) + 1), bool)  # (L, K): the harmonics that send a phase
+        sent[t, k[t, b]] = True
+        spacing = np.where(f0 > 0, f0, 1.0) * n_fft / rate  # bins a harmonic
+        at = np.minimum(np.rint(np.arange(sent.shape[1]) * spacing[:, None]), bins - 1).astype(np.int64)
+        target = self.original.segment(segment, frames).sum(axis=0)
+        centred = quantized(centred_phase(target, at, n_fft), self.bits)
+        if self.bits is not None:
+            self._count(centred, sent, f0, n_fft, rate)
+        self.voiced.append(int((f0 > 0).sum()))
+        self.phases.append(int(sent.sum()))
+        model = lobe_phase(centred[t, k[t, b]], b - k[t, b] * spacing[t], b, n_fft)
+        truth = np.angle(target[t, b])
+        self.errors.append(np.abs(np.angle(np.exp(1j * (np.stack([model, angle[t, b]]) - truth)))))
+        angle = angle.astype(np.float64)
+        angle[t, b] = model
+        x = pghi.polar(mag, np.cos(angle).astype(np.float32), np.sin(angle).astype(np.float32))
+        self.keep(x, cells)
+        return x, mag
+
+    def _count(self, centred: np.ndarray, sent: np.ndarray, f0: np.ndarray, n_fft: int, rate: int) -> None:
+        """Histograms of the codes of the B-bit `centred` (L, K) where `sent` (L, K): their residuals from the
+        previous frame's advanced (predicted), where that frame sent the harmonic too, and the codes themselves."""
+        levels, step = 2**self.bits, 2 * np.pi / 2**self.bits
+        code = np.mod(np.rint(centred / step).astype(np.int64), levels)
+        hop = n_fft // spectrum.OVERLAP_FACTOR
+        advance = 2 * np.pi * np.arange(sent.shape[1]) * steps(f0)[:, None] * hop / rate  # (L - 1, K)
+        both = sent[1:] & sent[:-1]
+        residual = np.mod(code[1:] - code[:-1] - np.rint(advance / step).astype(np.int64), levels)[both]
+        alone = sent.copy()
+        alone[1:] &= ~both
+        self.predicted.append(np.bincount(residual, minlength=levels))
+        self.unpredicted.append(np.bincount(code[alone], minlength=levels))
+
+    def kbps(self, seconds: float) -> tuple[float | None, float | None]:
+        """(side kbps, entropy-coded side kbps): f0 in `f0_bits` a voiced frame, and each sent phase in `bits` bits
+        or at the pooled empirical entropy of its codes (predicted and not apart); None, None where exact."""
+        if self.bits is None:
+            return None, None
+        f0 = sum(self.voiced) * self.f0_bits
+        plain = f0 + sum(self.phases) * self.bits
+        coded = f0 + sum(float(h.sum()) * entropy(h) for h in (sum(self.predicted), sum(self.unpredicted)) if h.sum())
+        return plain / seconds / 1000, coded / seconds / 1000
+
+
 def entropy(counts: np.ndarray) -> float:
     """Bits a value of the empirical distribution `counts`."""
     p = counts[counts > 0] / counts.sum()
@@ -788,6 +909,17 @@ def rungs(
             for bits in (None, *PULSE_BITS)
             if (source, peaks) == ("minimum", False) or (split, nepers, bits) == (HELD_SPLITS[0], 7.0, 5)
         ),
+        *(
+            Rung(
+                f"harmonic phase: {'peak bins' if peaks else 'whole lobes'} to {split / 1000:g} kHz"
+                f" within {nepers:g} Np, {_bits(bits)}",
+                HarmonicPhase("harmonic", true, split, nepers, bits, peaks=peaks),
+            )
+            for split in HELD_SPLITS
+            for nepers in HELD_NEPERS
+            for peaks in (False, True)
+            for bits in (None, *HELD_BITS)
+        ),
     ]
 
 
@@ -855,9 +987,10 @@ def decoded(clip: Clip, data: bytes, kbps: int, rung: Rung) -> dict:
         HarmonicAdvance: "voiced",
         HeldPhase: "cells",
         PulsePhase: "voiced",
+        HarmonicPhase: "phases",
     }
     kind = counted.get(type(rung.start))
-    sent = sum(getattr(rung.start, kind)) / clip.seconds if kind else None  # island starts, residuals, f0s or cells
+    sent = sum(getattr(rung.start, kind)) / clip.seconds if kind else None  # starts, residuals, f0s, cells, phases
     bits = getattr(rung.start, "bits", None)
     if bits is not None:
         bits += getattr(rung.start, "f0_bits", 0)  # a pulse time comes with its frame's f0
@@ -865,6 +998,8 @@ def decoded(clip: Clip, data: bytes, kbps: int, rung: Rung) -> dict:
     side = rung.cost[0] if rung.cost else None if sent is None or bits is None else sent * bits / 1000
     codes = getattr(rung.start, "codes", None)
     coded = None if not codes else sent * entropy(sum(codes)) / 1000  # as an entropy coder could send the codes
+    if isinstance(rung.start, HarmonicPhase):  # an f0 a voiced frame, then a phase a harmonic: kbps() counts both
+        side, coded = rung.start.kbps(clip.seconds)
     return row(clip, kbps, search, clip.audio, audio, rate) | {
         "rung": rung.name,
         "sent_per_s": None if sent is None else round(sent, 1),
@@ -938,9 +1073,11 @@ def main() -> None:
     took = time.perf_counter() - began
     lines = report.preamble("Phase side-channel oracles, same weights", "bench.phase_oracles", took)
     lines += [
-        "Means over clips; worst is the lowest clip. Sent / s: island starts, time residuals, f0 values or held cells a"
-        " second; side kbps: those x bits, or the Opus file's rate for an Opus low band, whose SNR against the"
-        " original's band is the band SNR; entropy kbps: the held cells' codes at their empirical entropy.",
+        "Means over clips; worst is the lowest clip. Sent / s: island starts, time residuals, f0 values, held cells"
+        " or harmonic phases a second; side kbps: those x bits (harmonic phases: and 7 bits of f0 a voiced frame),"
+        " or the Opus file's rate for an Opus low band, whose SNR against the original's band is the band SNR;"
+        " entropy kbps: the held cells' codes at their empirical entropy, or the harmonic phases' less their"
+        " prediction from the previous frame's (and f0's 7 bits).",
         "",
     ]
     report.write(rows, args.out, lines + summary(rows) + ["", *report.row_table(rows)])

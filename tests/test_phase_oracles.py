@@ -1,6 +1,7 @@
 """The phase oracles decode through the decoder's own integration, and their islands are the integration's; a held
 low band stays the original's, held coded phase stays as coded, the harmonic advance is a stationary partial's,
-and the pulse model is a pulse train's through a minimum-phase filter."""
+the pulse model is a pulse train's through a minimum-phase filter, and the harmonic phase a stationary partial's
+lobe."""
 
 import csv
 import io
@@ -18,17 +19,20 @@ from bench.clips import Clip
 from bench.phase_oracles import (
     PULSE_GRID,
     HarmonicAdvance,
+    HarmonicPhase,
     Held,
     HeldPhase,
     LowBand,
     OracleStart,
     PulsePhase,
     TimeResiduals,
+    centred_phase,
     entropy,
     fitted,
     harmonic_advance,
     harmonics,
     islands,
+    lobe_phase,
     minimum_phase,
     original,
     pitch,
@@ -36,6 +40,7 @@ from bench.phase_oracles import (
     pulse_times,
     quantized_fraction,
     steps,
+    window_transform,
 )
 from codec import bitstream, phase, spectrum
 from codec.phase import griffin_lim
@@ -239,3 +244,75 @@ def test_the_pulse_rung_holds_its_model_under_the_split_and_counts_voiced_frames
     assert sum(start.voiced) > 0 and sent[:, :cut].any() and not sent[:, cut:].any()
     assert start.errors[-1].shape == (2, sent.sum())
     np.testing.assert_allclose(searched[-1].sum(axis=0)[sent], held.sum(axis=0)[sent], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("frequency", [203.1, 437.3, 1000.0, 3210.7])
+def test_the_lobe_model_gives_a_stationary_sinusoid_s_stft_phase(frequency):
+    rate, n_fft, phi = 16000, 512, 0.7
+    t = np.arange(rate)
+    frames = spectrum.analysis(0.3 * np.cos(2 * np.pi * frequency * t / rate + phi)[:, None], n_fft)[0, 8:-8]
+    hop = n_fft // spectrum.OVERLAP_FACTOR
+    centres = (np.arange(len(frames)) + 8) * hop - (n_fft - hop) + (n_fft - 1) / 2  # in the audio's samples
+    at = np.full((len(frames), 1), round(frequency * n_fft / rate))  # the bin nearest the partial
+    centred = centred_phase(frames, at, n_fft)
+    error = np.angle(np.exp(1j * (centred[:, 0] - 2 * np.pi * frequency * centres / rate - phi)))
+    np.testing.assert_array_less(np.abs(error), 1e-3)  # the partial's own phase at each frame's centre
+    b = np.arange(frames.shape[1])
+    nu = b - frequency * n_fft / rate
+    main = np.abs(nu) < 2
+    assert main.sum() >= 3
+    model = lobe_phase(centred, nu[None], b[None], n_fft)
+    np.testing.assert_array_less(np.abs(np.angle(frames * np.exp(-1j * model)))[:, main], 0.05)
+    # the window's transform is the real, centred one: sin² is symmetric about (N - 1) / 2
+    window, m = spectrum.window(n_fft), np.arange(n_fft) - (n_fft - 1) / 2
+    measured = [np.sum(window * np.cos(2 * np.pi * v * m / n_fft)) for v in (0.0, 1.5, 2.5, 3.5)]
+    np.testing.assert_allclose(window_transform(np.array([0.0, 1.5, 2.5, 3.5]), n_fft), measured, atol=1e-9)
+    assert measured[2] < 0 < measured[3]  # the sidelobes alternate in sign, which lobe_phase() turns by pi
+
+
+@pytest.fixture(scope="module")
+def voice() -> tuple[Clip, bytes]:
+    """A stationary harmonic signal: 200 Hz, ten harmonics falling as 1 / k, each its own phase."""
+    rate, f0 = 16000, 200.0
+    t = np.arange(rate) / rate
+    audio = sum(np.cos(2 * np.pi * k * f0 * t + k * k) / k for k in range(1, 11))[:, None] * 0.1
+    audio = audio.astype(np.float32)
+    return Clip("speech/voice", "speech", audio, rate), codec.encode(audio, rate, bitrate=24000, iterations=300)
+
+
+def test_the_exact_harmonic_phase_reproduces_a_harmonic_signal_s_lobes_and_is_held(voice):
+    clip, data = voice
+    true = original(clip, bitstream.read_header(io.BytesIO(data)))
+    start = HarmonicPhase("harmonic", true, 1000.0, 3.0)
+    searched = [after for _, after in decode_held(data, start)]
+    held, cells = start.held[0]  # the last segment's
+    cut = int(1000.0 * 2 * (cells.shape[1] - 1) / true.rate) + 1
+    assert cells[:, :cut].any() and not cells[:, cut:].any()
+    model, own = np.concatenate(start.errors, axis=1)
+    assert sum(start.phases) == 5 * sum(start.voiced) and model.size > 2 * sum(start.phases)  # 5 lobes under 1 kHz
+    np.testing.assert_array_less(np.percentile(model, 90), 0.05)  # the lobes within 3 Np: main lobes
+    assert np.median(own) > 0.3  # the decoder's own start does not know them
+    np.testing.assert_allclose(searched[-1].sum(axis=0)[cells], held.sum(axis=0)[cells], rtol=1e-5, atol=1e-6)
+    peaks = HarmonicPhase("harmonic", true, 1000.0, 3.0, peaks=True)
+    decode_held(data, peaks)
+    assert sum(peaks.phases) == sum(np.concatenate(peaks.errors, axis=1).shape[1:])  # a peak bin a phase
+    np.testing.assert_array_less(np.concatenate(peaks.errors, axis=1)[0], 1e-6)  # exact there
+
+
+def test_the_harmonic_phase_side_kbps_counts_f0_and_phases_and_the_prediction_pays_on_a_steady_voice(voice):
+    start = HarmonicPhase("harmonic", None, 1000.0, 7.0, bits=3)
+    start.voiced[:] = [10]
+    start.phases[:] = [30]
+    start.predicted[:] = [np.array([20, 0, 0, 0, 0, 0, 0, 0])]  # predicted exactly: 0 bits
+    start.unpredicted[:] = [np.array([5, 5, 0, 0, 0, 0, 0, 0])]  # 1 bit each
+    np.testing.assert_allclose(start.kbps(0.5), ((10 * 7 + 30 * 3) / 500, (10 * 7 + 10) / 500))
+    assert HarmonicPhase("harmonic", None, 1000.0, 7.0).kbps(0.5) == (None, None)  # exact: no bits to count
+    clip, data = voice
+    coded = HarmonicPhase("harmonic", original(clip, bitstream.read_header(io.BytesIO(data))), 1000.0, 5.0, bits=3)
+    decode_held(data, coded)
+    predicted, unpredicted = sum(coded.predicted), sum(coded.unpredicted)
+    assert predicted.sum() + unpredicted.sum() == sum(coded.phases) > 0 and predicted.sum() > 4 * unpredicted.sum()
+    assert entropy(predicted) < 1.5  # a steady partial advances by 2 pi k f0 hop / rate, give or take a step
+    plain, entropy_coded = coded.kbps(clip.seconds)
+    assert plain == pytest.approx((sum(coded.voiced) * 7 + sum(coded.phases) * 3) / clip.seconds / 1000)
+    assert sum(coded.voiced) * 7 / clip.seconds / 1000 < entropy_coded < plain
