@@ -54,6 +54,10 @@ unless the rung says none:
   original's by YIN in 7 bits; held through the iterations as "held" is. Voiced frames x 7 bits + harmonic phases x
   B bits a second, and as an entropy coder could send the phases' codes less their prediction from the previous
   frame's (advanced by 2 pi k f0 hop / rate); the model's and the start's median |phase error| on the cells.
+- "from an MDCT coder": the low band as bench.band_coder codes it (critically sampled to 1 or 2 kHz, uniform steps
+  under per-frame scales, priced at its entropy), held as the exact band is: magnitude and phase, or its phase only
+  under the decoded magnitudes, on every cell under the split or only where the band's magnitude is at least a
+  share of the decoded one (elsewhere the coarse coder's zeros leave the coding noise's phase).
 
 Cells more than phase.TOLERANCE under a segment's loudest are not integrated: they keep their draws in every rung.
 Scores are of the 16-bit PCM that `ddcodec decode` writes, against the clip at its own rate (bench/phase.py's row).
@@ -87,7 +91,8 @@ OPUS_RATE = 8000
 OPUS = "low band from Opus"  # the Opus rungs' names begin so
 MDCT = "low band from an MDCT coder"  # and the transform coder's (bench.band_coder)
 MDCT_SPLITS = (1000, 2000)
-MDCT_STEPS = (1.0, 0.5, 0.25)  # a coefficient's step over its frame's scale: about 14, 19 and 24 dB of band SNR
+MDCT_STEPS = (1.0, 0.7, 0.5, 0.35, 0.25)  # a coefficient's step over its frame's scale: about 14 to 24 dB of band SNR
+MDCT_RELIABLE = (0.25, 0.5)  # the phase-only band held only where its magnitude is at least this share of the decoded
 F0_RANGE = (60.0, 400.0)  # Hz that the f0 track covers
 F0_BITS = (None, 7)  # an f0 a voiced step between frames: exact or in B bits, log-uniform over F0_RANGE
 HARMONIC_NEPERS = (5.0, 7.0)
@@ -489,6 +494,8 @@ class LowBand(Held):
     split: float
     aligned: bool = False
     magnitudes: bool = True  # False: the band's phase only, under the decoded magnitudes
+    reliable: float = 0.0  # with magnitudes False: only on the cells where the band's magnitude is at least this
+    # share of the decoded one (a coarse coder's zeroed coefficients leave cells whose phase is the coding noise's)
 
     def frames(
         self, y: np.ndarray, n_fft: int, valid: int, seed: int, segment: int, shared: np.ndarray
@@ -499,13 +506,15 @@ class LowBand(Held):
         cut = _cut(self.split, n_fft, self.band.rate, y.shape[2])
         if self.aligned:
             angle = self._aligned(angle, g, valid, shared.shape[1], target.sum(axis=0), cut)
-        angle[:, :cut] = np.angle(target.sum(axis=0)[:, :cut])
         mag = _magnitudes(y, n_fft, valid)
+        band = np.zeros(angle.shape, bool)
+        band[:, :cut] = True
+        if self.reliable:
+            band &= np.abs(target.sum(axis=0)) >= self.reliable * mag.sum(axis=0)
+        angle[band] = np.angle(target.sum(axis=0)[band])
         if self.magnitudes:
             mag[:, :, :cut] = np.abs(target[:, :, :cut])
         x = pghi.polar(mag, np.cos(angle), np.sin(angle))
-        band = np.zeros(x.shape[1:], bool)
-        band[:, :cut] = True
         self.keep(x, band)
         return x, mag
 
@@ -856,13 +865,15 @@ def rungs(
         *(
             Rung(
                 f"{MDCT}, step {b.step:g}, to {b.split / 1000:g} kHz, "
-                + ("then" if whole else "its phase only (the decoded magnitudes), then")
+                + ("then" if whole else "its phase only (the decoded magnitudes)")
+                + (f" where its magnitude is at least {reliable:g} of theirs, then" if reliable else "")
+                + ("" if whole or reliable else ", then")
                 + " the iterations (band held)",
-                LowBand("low band", band, b.split, magnitudes=whole),
+                LowBand("low band", band, b.split, magnitudes=whole, reliable=reliable),
                 cost=(b.kbps, b.snr),
             )
             for b, band in coded
-            for whole in (True, False)
+            for whole, reliable in ((True, 0.0), (False, 0.0), *((False, r) for r in MDCT_RELIABLE))
         ),
         *(
             Rung(
