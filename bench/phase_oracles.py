@@ -58,6 +58,8 @@ unless the rung says none:
   under per-frame scales, priced at its entropy), held as the exact band is: magnitude and phase, or its phase only
   under the decoded magnitudes, on every cell under the split or only where the band's magnitude is at least a
   share of the decoded one (elsewhere the coarse coder's zeros leave the coding noise's phase).
+- "more iterations:": as decoded, the exact low band to 1 kHz and two of the transform coder's bands, with 8 or 16
+  iterations instead of the file's: does a held band let more iterations carry its phase further?
 
 Cells more than phase.TOLERANCE under a segment's loudest are not integrated: they keep their draws in every rung.
 Scores are of the 16-bit PCM that `ddcodec decode` writes, against the clip at its own rate (bench/phase.py's row).
@@ -92,6 +94,9 @@ OPUS = "low band from Opus"  # the Opus rungs' names begin so
 MDCT = "low band from an MDCT coder"  # and the transform coder's (bench.band_coder)
 MDCT_SPLITS = (1000, 2000)
 MDCT_STEPS = (1.0, 0.7, 0.5, 0.35, 0.25)  # a coefficient's step over its frame's scale: about 14 to 24 dB of band SNR
+MORE = "more iterations:"  # the rungs that run more iterations than the file's (4 for mono) begin so
+MORE_ITERATIONS = (8, 16)
+MORE_STEPS = (0.7, 0.35)  # the transform coder's bands given more iterations
 MDCT_RELIABLE = (0.25, 0.5)  # the phase-only band held only where its magnitude is at least this share of the decoded
 F0_RANGE = (60.0, 400.0)  # Hz that the f0 track covers
 F0_BITS = (None, 7)  # an f0 a voiced step between frames: exact or in B bits, log-uniform over F0_RANGE
@@ -789,6 +794,7 @@ class Rung:
     iterations: bool = True  # False: none after the start (the file's own otherwise)
     tolerance: float = phase.TOLERANCE  # nepers under a segment's loudest that the integration reaches
     cost: tuple[float, float] | None = None  # a coded low band's (side kbps, SNR dB), measured apart
+    count: int | None = None  # iterations to run instead of the file's
 
 
 @dataclass(frozen=True)
@@ -874,6 +880,27 @@ def rungs(
             )
             for b, band in coded
             for whole, reliable in ((True, 0.0), (False, 0.0), *((False, r) for r in MDCT_RELIABLE))
+        ),
+        *(Rung(f"{MORE} as decoded, {n} iterations", None, count=n) for n in MORE_ITERATIONS),
+        *(
+            Rung(
+                f"{MORE} low band exact to 1 kHz, {n} iterations (band held)",
+                LowBand("low band", true, 1000),
+                count=n,
+            )
+            for n in MORE_ITERATIONS
+        ),
+        *(
+            Rung(
+                f"{MORE} {MDCT}, step {b.step:g}, to 1 kHz, its phase only where its magnitude is at least"
+                f" {MDCT_RELIABLE[0]:g} of theirs, {n} iterations (band held)",
+                LowBand("low band", band, b.split, magnitudes=False, reliable=MDCT_RELIABLE[0]),
+                cost=(b.kbps, b.snr),
+                count=n,
+            )
+            for b, band in coded
+            if b.split == 1000 and b.step in MORE_STEPS
+            for n in MORE_ITERATIONS
         ),
         *(
             Rung(
@@ -982,6 +1009,8 @@ def decoded(clip: Clip, data: bytes, kbps: int, rung: Rung) -> dict:
     """The rung's decode of `data`, scored, with what its side channel sends and costs (None where it sends none)."""
     if not rung.iterations:
         data = bitstream.rewrite_header(data, phase_iterations=0, phase_slack=0)
+    elif rung.count is not None:
+        data = bitstream.rewrite_header(data, phase_iterations=rung.count)
     header = bitstream.read_header(io.BytesIO(data))
     own = rung.start or phase.STARTS[phase.PGHI]
     step = own.hold if isinstance(own, Held) else _STEP  # held cells are put back after each projection
@@ -1068,7 +1097,7 @@ def main() -> None:
     began = time.perf_counter()
     rows = []
     opus = any(p.startswith(OPUS) or OPUS.startswith(p) for p in args.rungs)  # Opus's bands take a while
-    mdct = any(p.startswith(MDCT) or MDCT.startswith(p) for p in args.rungs)
+    mdct = any(p.startswith((MDCT, MORE)) or MDCT.startswith(p) or MORE.startswith(p) for p in args.rungs)
     for clip in clips:
         bands = opus_bands(clip) if opus else []
         coded = mdct_bands(clip) if mdct else []
