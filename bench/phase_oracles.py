@@ -69,6 +69,7 @@ import io
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import NamedTuple
 from unittest import mock
 
 import numpy as np
@@ -611,6 +612,44 @@ def quantized_fraction(u: np.ndarray, bits: int | None) -> np.ndarray:
     return u if bits is None else np.mod(np.rint(u * 2**bits), 2**bits) / 2**bits
 
 
+class Voiced(NamedTuple):
+    """What the voiced-frame models (PulsePhase, HarmonicPhase) start from, for one segment."""
+
+    angle: np.ndarray  # (L, B) the decoder's own start
+    g: np.ndarray  # (L, B) its integration's loudness
+    mag: np.ndarray  # the decoded magnitudes
+    f0: np.ndarray  # (L,) as coded, 0 where unvoiced, past the end and on frames shared with the previous segment
+    k: np.ndarray  # (L, B) each bin's nearest harmonic of f0 (harmonics())
+    peak: np.ndarray  # (L, B) that harmonic's bin
+    cells: np.ndarray  # (L, B) the cells the model sets: within `nepers`, under `split`, not silent, on a harmonic
+
+
+def voiced_start(
+    start: "PulsePhase | HarmonicPhase",
+    y: np.ndarray,
+    n_fft: int,
+    valid: int,
+    seed: int,
+    segment: int,
+    shared: np.ndarray,
+) -> Voiced:
+    """The decoder's own start and the voiced cells, f0 coded in start.f0_bits (the frames shared with the previous
+    segment are known), the cells within start.nepers under start.split, each harmonic's peak bin only with
+    start.peaks."""
+    angle, g = own_start(start.name, start.original, y, valid, seed, segment, shared)
+    mag = _magnitudes(y, n_fft, valid)
+    rate, bins = start.original.rate, g.shape[1]
+    f0 = quantized_f0(start.original.pitch(segment, g.shape[0]), start.f0_bits)
+    f0[valid:] = 0.0
+    f0[: shared.shape[1]] = 0.0
+    k, peak = harmonics(f0, bins, n_fft, rate)
+    cells = _within(g, valid, start.nepers) & mag.any(axis=0) & (k >= 1)
+    cells[:, _cut(start.split, n_fft, rate, bins) :] = False
+    if start.peaks:
+        cells &= peak == np.arange(bins)
+    return Voiced(angle, g, mag, f0, k, peak, cells)
+
+
 @dataclass(frozen=True)
 class PulsePhase(Held):
     """The decoder's own start, with pulse_phase() on the voiced frames' cells within `nepers` of the segment's
@@ -637,17 +676,8 @@ class PulsePhase(Held):
     def frames(
         self, y: np.ndarray, n_fft: int, valid: int, seed: int, segment: int, shared: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        angle, g = own_start(self.name, self.original, y, valid, seed, segment, shared)
-        mag = _magnitudes(y, n_fft, valid)
-        frames, bins = g.shape
-        f0 = quantized_f0(self.original.pitch(segment, frames), self.f0_bits)
-        f0[valid:] = 0.0
-        f0[: shared.shape[1]] = 0.0  # frames shared with the previous segment are known
-        k, peak = harmonics(f0, bins, n_fft, self.original.rate)
-        cells = _within(g, valid, self.nepers) & mag.any(axis=0) & (k >= 1)
-        cells[:, _cut(self.split, n_fft, self.original.rate, bins) :] = False
-        if self.peaks:
-            cells &= peak == np.arange(bins)
+        angle, g, mag, f0, k, peak, cells = voiced_start(self, y, n_fft, valid, seed, segment, shared)
+        frames = len(g)
         rows = np.arange(frames)[:, None]
         if self.source == "minimum":
             theta = minimum_phase(g)[rows, peak]
@@ -724,18 +754,9 @@ class HarmonicPhase(Held):
     def frames(
         self, y: np.ndarray, n_fft: int, valid: int, seed: int, segment: int, shared: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        angle, g = own_start(self.name, self.original, y, valid, seed, segment, shared)
-        mag = _magnitudes(y, n_fft, valid)
+        angle, g, mag, f0, k, _, cells = voiced_start(self, y, n_fft, valid, seed, segment, shared)
         frames, bins = g.shape
         rate = self.original.rate
-        f0 = quantized_f0(self.original.pitch(segment, frames), self.f0_bits)
-        f0[valid:] = 0.0
-        f0[: shared.shape[1]] = 0.0  # frames shared with the previous segment are known
-        k, peak = harmonics(f0, bins, n_fft, rate)
-        cells = _within(g, valid, self.nepers) & mag.any(axis=0) & (k >= 1)
-        cells[:, _cut(self.split, n_fft, rate, bins) :] = False
-        if self.peaks:
-            cells &= peak == np.arange(bins)
         t, b = np.nonzero(cells)
         sent = np.zeros((frames, int(k.max()) + 1), bool)  # (L, K): the harmonics that send a phase
         sent[t, k[t, b]] = True
