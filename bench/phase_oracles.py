@@ -1016,9 +1016,9 @@ def opus_band(clip: Clip, split: int, kbps: int) -> tuple[np.ndarray, float, flo
     return wide, coded.size * 8 / clip.seconds / 1000, float(snr)
 
 
-def mdct_bands(clip: Clip) -> list[band_coder.CodedBand]:
-    """The low bands the transform coder codes at each of its splits and steps."""
-    return [band_coder.code_band(clip.audio, clip.rate, split, step) for split in MDCT_SPLITS for step in MDCT_STEPS]
+def mdct_bands(clip: Clip, splits: list[int], steps: list[float]) -> list[band_coder.CodedBand]:
+    """The low bands the transform coder codes at each split and step."""
+    return [band_coder.code_band(clip.audio, clip.rate, split, step) for split in splits for step in steps]
 
 
 def opus_bands(clip: Clip) -> list[OpusBand]:
@@ -1072,7 +1072,8 @@ def decoded(clip: Clip, data: bytes, kbps: int, rung: Rung) -> dict:
     }
 
 
-def _cells(values: list[float]) -> str:
+def _cells(values: list[float | None]) -> str:
+    values = [v for v in values if v is not None]  # PESQ-WB is not scored on music
     return f"{np.mean(values):.2f} / {min(values):.2f}" if values else "-"
 
 
@@ -1097,9 +1098,7 @@ def summary(rows: list[dict]) -> list[str]:
             _mean(group, "band_snr_db", 1),
             _cells([r["pesq_wb"] for r in group]),
             _cells([r["zimtohrli_mos"] for r in group]),
-            f"{np.mean([r['pesq_wb'] for r in kept]):.2f}, {np.mean([r['zimtohrli_mos'] for r in kept]):.2f}"
-            if kept
-            else "-",
+            f"{_mean(kept, 'pesq_wb', 2)}, {_mean(kept, 'zimtohrli_mos', 2)}" if kept else "-",
         )
         lines.append(f"| {kbps} | {rung} | {len(group)} | " + " | ".join(cells) + " |")
     return lines
@@ -1110,8 +1109,11 @@ def main() -> None:
     p.add_argument("--cache", type=Path, default=None, help="folder to keep (and reuse) the encoded files in")
     p.add_argument("--rates", type=int, nargs="+", default=list(RATES), help="kbps to encode each clip at")
     p.add_argument("--rungs", nargs="+", default=[""], help="run only the rungs whose names begin so (default: all)")
+    p.add_argument("--category", choices=("speech", "music"), default="speech", help="the clips to run on")
+    p.add_argument("--mdct-splits", type=int, nargs="+", default=list(MDCT_SPLITS), help="the transform coder's Hz")
+    p.add_argument("--mdct-steps", type=float, nargs="+", default=list(MDCT_STEPS), help="and its steps")
     args = p.parse_args()
-    clips = [c for c in load_clips(args.corpus, 0.5 if args.quick else args.excerpt) if c.category == "speech"]
+    clips = [c for c in load_clips(args.corpus, 0.5 if args.quick else args.excerpt) if c.category == args.category]
     clips, rates = (clips[:1], args.rates[:1]) if args.quick else (clips, args.rates)
     iterations = 20 if args.quick else args.iterations
     cache = None if args.quick else args.cache  # a quick run's half second must not pass for the 10 s excerpt
@@ -1121,7 +1123,7 @@ def main() -> None:
     mdct = any(p.startswith((MDCT, MORE)) or MDCT.startswith(p) or MORE.startswith(p) for p in args.rungs)
     for clip in clips:
         bands = opus_bands(clip) if opus else []
-        coded = mdct_bands(clip) if mdct else []
+        coded = mdct_bands(clip, args.mdct_splits, args.mdct_steps) if mdct else []
         for kbps in rates:
             data = encoded(clip, kbps, iterations, cache)
             header = bitstream.read_header(io.BytesIO(data))

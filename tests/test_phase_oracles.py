@@ -7,6 +7,7 @@ import csv
 import io
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from unittest import mock
 
@@ -122,6 +123,35 @@ def test_the_iterations_hold_the_low_band_and_move_the_bins_above(tone):
     assert band[:, :cut].all() and not band[:, cut:].any()
     np.testing.assert_allclose(after[..., :cut], held[..., :cut], rtol=1e-5, atol=1e-6)
     assert not np.allclose(after[..., cut:], before[..., cut:])
+
+
+def test_a_reliable_band_holds_its_phase_only_where_it_is_loud_enough(tone):
+    clip, data = tone
+    true = original(clip, bitstream.read_header(io.BytesIO(data)))
+    quiet = replace(true, frames=true.frames * 0.5)  # half the decoded magnitudes, about
+    everywhere, reliable = (
+        LowBand("low band", quiet, 1000.0, magnitudes=False, reliable=share) for share in (0.0, 0.9)
+    )
+    decode_held(data, everywhere)
+    decode_held(data, reliable)
+    (x, all_cells), (y, loud_cells) = everywhere.held[0], reliable.held[0]
+    assert loud_cells.sum() < all_cells.sum() and not (loud_cells & ~all_cells).any()
+    kept = np.abs(quiet.segment(0, len(loud_cells)).sum(axis=0)) >= 0.9 * np.abs(y).sum(axis=0)
+    np.testing.assert_array_equal(loud_cells, all_cells & kept)
+    np.testing.assert_allclose(np.abs(x), np.abs(y), rtol=1e-5)  # phase only: the decoded magnitudes stay
+
+
+def test_music_runs_the_transform_coder_s_bands_without_pesq(tmp_path):
+    out = tmp_path / "music"
+    command = [sys.executable, "-m", "bench.phase_oracles", "--quick", "--category", "music", "--out", str(out)]
+    command += ["--mdct-splits", "1000", "--mdct-steps", "1", "--rungs", "as decoded", "low band from an MDCT"]
+    subprocess.run(command, cwd=Path(__file__).parent.parent, check=True, capture_output=True)
+    with open(out.with_suffix(".csv")) as f:
+        rows = list(csv.DictReader(f))
+    assert {r["category"] for r in rows} == {"music"}
+    coded = [r for r in rows if "MDCT" in r["rung"]]
+    assert len(coded) == 4 and all(float(r["side_kbps"]) > 0 and "step 1, to 1 kHz" in r["rung"] for r in coded)
+    assert all(float(r["zimtohrli_mos"]) > 0 and not r["pesq_wb"] for r in rows)
 
 
 def test_the_harmonic_advance_is_that_of_a_harmonic_signal_at_its_f0():
