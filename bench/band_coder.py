@@ -14,7 +14,9 @@ alone, critically sampled (an STFT cell a coefficient would be 4 times redundant
   coefficients' codes (by a quarter of the band, the codes' context), pooled over the clip; the tables themselves are
   not counted.
 
-`step` sets the rate (about 6 dB of SNR a halving). Nothing here is in the format: it prices a waveform band.
+`step` sets the rate (about 6 dB of SNR a halving). With `mid`, stereo's band is the channels' mean, coded once: the
+decoder's stereo search runs on the channels' sum, so the sum's phase is all a held phase can use. Nothing here is in
+the format: it prices a waveform band.
 """
 
 from dataclasses import dataclass
@@ -34,6 +36,7 @@ CONTEXTS = 4  # the coefficients' codes are counted apart in this many parts of 
 class CodedBand:
     split: int  # Hz
     step: float
+    mid: bool  # the channels' mean coded once, on every channel (the stereo search takes the channels' sum's phase)
     audio: np.ndarray  # (frames, C) the band as decoded, at the clip's rate
     kbps: float  # the entropy-coded rate
     snr: float  # dB, against the original's band at 2 x split
@@ -87,10 +90,12 @@ def code_channel(x: np.ndarray, n: int, step: float) -> tuple[np.ndarray, float]
     return imdct(codes * delta, n, len(x)), bits
 
 
-def code_band(audio: np.ndarray, rate: int, split: int, step: float) -> CodedBand:
-    """(frames, C) audio's band up to `split` Hz coded at `step` (a coefficient's step over its frame's scale)."""
+def code_band(audio: np.ndarray, rate: int, split: int, step: float, mid: bool = False) -> CodedBand:
+    """(frames, C) audio's band up to `split` Hz coded at `step` (a coefficient's step over its frame's scale), each
+    channel apart or, with `mid`, their mean once."""
     narrow_rate = 2 * split
-    narrow = resample(audio.astype(np.float64), rate, narrow_rate)
+    source = audio.mean(axis=1, keepdims=True) if mid else audio
+    narrow = resample(source.astype(np.float64), rate, narrow_rate)
     n = round(FRAME_S * narrow_rate)
     decoded, bits = zip(*(code_channel(channel, n, step) for channel in narrow.T), strict=True)
     out = np.stack(decoded, axis=1)
@@ -98,4 +103,5 @@ def code_band(audio: np.ndarray, rate: int, split: int, step: float) -> CodedBan
     snr = 10 * np.log10(power / error) if error > 0 else np.inf
     wide = resample(out, narrow_rate, rate)[: len(audio)]
     wide = np.pad(wide, ((0, len(audio) - len(wide)), (0, 0)))
-    return CodedBand(split, step, wide.astype(np.float32), sum(bits) / (len(audio) / rate) / 1000, float(snr))
+    wide = np.repeat(wide, audio.shape[1] // wide.shape[1], axis=1)  # the mean on every channel
+    return CodedBand(split, step, mid, wide.astype(np.float32), sum(bits) / (len(audio) / rate) / 1000, float(snr))

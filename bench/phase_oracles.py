@@ -95,6 +95,7 @@ OPUS = "low band from Opus"  # the Opus rungs' names begin so
 MDCT = "low band from an MDCT coder"  # and the transform coder's (bench.band_coder)
 MDCT_SPLITS = (1000, 2000)
 MDCT_STEPS = (1.0, 0.7, 0.5, 0.35, 0.25)  # a coefficient's step over its frame's scale: about 14 to 24 dB of band SNR
+MID = " of the channels' mean"  # in the name of a band coded once for every channel (band_coder's mid)
 MORE = "more iterations:"  # the rungs that run more iterations than the file's (4 for mono) begin so
 MORE_ITERATIONS = (8, 16)
 MORE_STEPS = (0.7, 0.35)  # the transform coder's bands given more iterations
@@ -891,7 +892,7 @@ def rungs(
         ),
         *(
             Rung(
-                f"{MDCT}, step {b.step:g}, to {b.split / 1000:g} kHz, "
+                f"{MDCT}{MID if b.mid else ''}, step {b.step:g}, to {b.split / 1000:g} kHz, "
                 + ("then" if whole else "its phase only (the decoded magnitudes)")
                 + (f" where its magnitude is at least {reliable:g} of theirs, then" if reliable else "")
                 + ("" if whole or reliable else ", then")
@@ -1016,9 +1017,9 @@ def opus_band(clip: Clip, split: int, kbps: int) -> tuple[np.ndarray, float, flo
     return wide, coded.size * 8 / clip.seconds / 1000, float(snr)
 
 
-def mdct_bands(clip: Clip, splits: list[int], steps: list[float]) -> list[band_coder.CodedBand]:
-    """The low bands the transform coder codes at each split and step."""
-    return [band_coder.code_band(clip.audio, clip.rate, split, step) for split in splits for step in steps]
+def mdct_bands(clip: Clip, splits: list[int], steps: list[float], mid: bool = False) -> list[band_coder.CodedBand]:
+    """The low bands the transform coder codes at each split and step (with `mid`, the channels' mean once)."""
+    return [band_coder.code_band(clip.audio, clip.rate, split, step, mid) for split in splits for step in steps]
 
 
 def opus_bands(clip: Clip) -> list[OpusBand]:
@@ -1112,6 +1113,7 @@ def main() -> None:
     p.add_argument("--category", choices=("speech", "music"), default="speech", help="the clips to run on")
     p.add_argument("--mdct-splits", type=int, nargs="+", default=list(MDCT_SPLITS), help="the transform coder's Hz")
     p.add_argument("--mdct-steps", type=float, nargs="+", default=list(MDCT_STEPS), help="and its steps")
+    p.add_argument("--mdct-mid", action="store_true", help="the transform coder codes the channels' mean once")
     args = p.parse_args()
     clips = [c for c in load_clips(args.corpus, 0.5 if args.quick else args.excerpt) if c.category == args.category]
     clips, rates = (clips[:1], args.rates[:1]) if args.quick else (clips, args.rates)
@@ -1123,7 +1125,7 @@ def main() -> None:
     mdct = any(p.startswith((MDCT, MORE)) or MDCT.startswith(p) or MORE.startswith(p) for p in args.rungs)
     for clip in clips:
         bands = opus_bands(clip) if opus else []
-        coded = mdct_bands(clip, args.mdct_splits, args.mdct_steps) if mdct else []
+        coded = mdct_bands(clip, args.mdct_splits, args.mdct_steps, args.mdct_mid) if mdct else []
         for kbps in rates:
             data = encoded(clip, kbps, iterations, cache)
             header = bitstream.read_header(io.BytesIO(data))

@@ -48,3 +48,13 @@ def test_silence_costs_only_the_first_scale() -> None:
     coded = band_coder.code_band(np.zeros((16000, 1), np.float32), 16000, 1000, 0.5)
     assert coded.kbps == band_coder.FIRST_SCALE_BITS / 1000
     assert not coded.audio.any()
+
+
+def test_mid_codes_the_channels_mean_once_on_every_channel() -> None:
+    mono, rate = _speechlike(16000, 3.0), 16000
+    stereo = np.concatenate([mono, 0.5 * mono], axis=1)
+    apart, mid = (band_coder.code_band(stereo, rate, 1000, 0.5, mid) for mid in (False, True))
+    alone = band_coder.code_band(0.75 * mono, rate, 1000, 0.5)
+    assert mid.audio.shape == stereo.shape and np.array_equal(mid.audio[:, 0], mid.audio[:, 1])
+    np.testing.assert_array_equal(mid.audio[:, 0], alone.audio[:, 0])
+    assert mid.kbps == alone.kbps < 0.6 * apart.kbps
