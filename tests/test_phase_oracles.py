@@ -125,6 +125,22 @@ def test_the_iterations_hold_the_low_band_and_move_the_bins_above(tone):
     assert not np.allclose(after[..., cut:], before[..., cut:])
 
 
+def test_a_stereo_low_band_is_held_through_the_search_on_the_channels_sum():
+    t = np.arange(8000) / 8000
+    mono = 0.3 * np.sin(2 * np.pi * 440 * t) * (1 + np.sin(2 * np.pi * 3 * t))
+    audio = np.stack([mono, 0.5 * mono], axis=1).astype(np.float32)
+    clip = Clip("music/tone", "music", audio, 8000)
+    data = codec.encode(audio, 8000, bitrate=32000, iterations=10)
+    data = bitstream.rewrite_header(data, phase_iterations=4, phase_slack=0)  # slack 0: one search, on the sum
+    start = LowBand("low band", original(clip, bitstream.read_header(io.BytesIO(data))), 1000.0)
+    searched = decode_held(data, start)  # the search on the sum comes first (refine calls itself with it)
+    (before, after), (held, band) = searched[0], start.held[0]
+    cut = band[0].sum()
+    assert len(before) == 1 and len(held) == 2 and band[:, :cut].all() and not band[:, cut:].any()
+    np.testing.assert_allclose(after[0, :, :cut], held.sum(axis=0)[:, :cut], rtol=1e-5, atol=1e-6)
+    assert not np.allclose(after[..., cut:], before[..., cut:])
+
+
 def test_a_reliable_band_holds_its_phase_only_where_it_is_loud_enough(tone):
     clip, data = tone
     true = original(clip, bitstream.read_header(io.BytesIO(data)))
