@@ -69,7 +69,7 @@ import io
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 from unittest import mock
 
 import numpy as np
@@ -138,13 +138,17 @@ def _frames(a: np.ndarray, first: int, length: int, axis: int) -> np.ndarray:
     return np.pad(part, pad)
 
 
-def original(clip: Clip, header: Header) -> Original:
+def original(clip: Clip, header: Header, voiced: bool = True) -> Original:
+    """The clip as the encoder framed it; its f0 only if `voiced` (a coded band is only ever framed, and YIN takes
+    four times the STFT's time), else unvoiced throughout."""
     audio = (clip.audio * (1 / header.gain_factor)).astype(np.float32)  # as the encoder scales it
     if header.rate_divisor > 1:
         audio = resample.decimate(audio, header.rate_divisor)
     rate = clip.rate // header.rate_divisor
     stride = header.segment_length - header.overlap
-    return Original(spectrum.analysis(audio, header.n_fft), stride, rate, pitch(audio, header.n_fft, rate))
+    frames = spectrum.analysis(audio, header.n_fft)
+    f0 = pitch(audio, header.n_fft, rate) if voiced else np.zeros(frames.shape[1])
+    return Original(frames, stride, rate, f0)
 
 
 def pitch(audio: np.ndarray, n_fft: int, rate: int, low: float = F0_RANGE[0], high: float = F0_RANGE[1]) -> np.ndarray:
@@ -510,15 +514,16 @@ class LowBand(Held):
         angle, g = own_start(self.name, self.band, y, valid, seed, segment, shared)
         target = self.band.segment(segment, y.shape[1])
         target[:, valid:] = 0.0  # padding, as the decoder's magnitudes
+        total = target.sum(axis=0)  # the channels' sum, whose phase the search shares
         cut = _cut(self.split, n_fft, self.band.rate, y.shape[2])
         if self.aligned:
-            angle = self._aligned(angle, g, valid, shared.shape[1], target.sum(axis=0), cut)
+            angle = self._aligned(angle, g, valid, shared.shape[1], total, cut)
         mag = _magnitudes(y, n_fft, valid)
         band = np.zeros(angle.shape, bool)
         band[:, :cut] = True
         if self.reliable:
-            band &= np.abs(target.sum(axis=0)) >= self.reliable * mag.sum(axis=0)
-        angle[band] = np.angle(target.sum(axis=0)[band])
+            band &= np.abs(total) >= self.reliable * mag.sum(axis=0)
+        angle[band] = np.angle(total[band])
         if self.magnitudes:
             mag[:, :, :cut] = np.abs(target[:, :, :cut])
         x = pghi.polar(mag, np.cos(angle), np.sin(angle))
@@ -1105,6 +1110,14 @@ def summary(rows: list[dict]) -> list[str]:
     return lines
 
 
+Band = TypeVar("Band", OpusBand, band_coder.CodedBand)
+
+
+def _framed(clip: Clip, bands: list[Band], header: Header) -> list[tuple[Band, Original]]:
+    """Each coded band with its audio framed as the encoder frames the clip."""
+    return [(band, original(replace(clip, audio=band.audio), header, voiced=False)) for band in bands]
+
+
 def main() -> None:
     p = report.parser(__doc__, "phase_oracles")
     p.add_argument("--cache", type=Path, default=None, help="folder to keep (and reuse) the encoded files in")
@@ -1129,9 +1142,7 @@ def main() -> None:
         for kbps in rates:
             data = encoded(clip, kbps, iterations, cache)
             header = bitstream.read_header(io.BytesIO(data))
-            framed = [(band, original(replace(clip, audio=band.audio), header)) for band in bands]
-            transformed = [(band, original(replace(clip, audio=band.audio), header)) for band in coded]
-            ladder = rungs(original(clip, header), framed, transformed)
+            ladder = rungs(original(clip, header), _framed(clip, bands, header), _framed(clip, coded, header))
             chosen = [r for r in ladder if r.name.startswith(tuple(args.rungs))]
             rows += [decoded(clip, data, kbps, rung) for rung in chosen]
         print(f"{clip.name}: done", flush=True)
